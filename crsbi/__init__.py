@@ -1,0 +1,34 @@
+"""crsbi: scikit-learn-style estimators for machine learning and simulation-based inference
+on cosmic-ray transport.
+
+``import crsbi`` is light: estimators (which need torch) load on first access.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from crsbi._version import __version__
+
+__all__ = ["NeuralClassifier", "NeuralRegressor", "__version__", "load", "save"]
+
+# public name -> module that defines it (imported lazily)
+_LAZY = {
+    "NeuralClassifier": "crsbi.neural",
+    "NeuralRegressor": "crsbi.neural",
+    "load": "crsbi.utils",
+    "save": "crsbi.utils",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'crsbi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,314 @@
+"""The torch training base shared by every crsbi neural estimator.
+
+A subclass declares its own keyword-only ``__init__`` (scikit-learn reads the
+parameters from its signature) and implements a few hooks:
+
+``_validate_fit_data(X, y)``
+    validate and convert the training data, set ``n_features_in_`` and friends;
+``_validate_predict_data(X)``
+    validate data at prediction time (``reset=False``);
+``_module_shape(X, y)``
+    the keyword arguments that fix the network's input and output sizes;
+``_default_module``
+    the :mod:`crsbi.nn` class used when ``module=None``;
+``_encode_target(y)`` and ``_loss(output, target)``
+    turn targets into a tensor and score outputs against them;
+``_metrics(output, target)`` (optional)
+    extra validation metrics recorded in ``history_``.
+
+Everything else (seeding, device, splitting, the training loop with early stopping,
+progress, persistence) is here, once.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from crsbi._training import build_optimizer, train_module
+from crsbi.utils._device import resolve_device
+from crsbi.utils._persistence import load as _load
+from crsbi.utils._persistence import save as _save
+from crsbi.utils._random import check_random_state, torch_seed
+from crsbi.utils._validation import check_interval
+
+__all__ = ["BaseNeuralEstimator"]
+
+#: Number of samples pushed through the network at once at prediction time.
+PREDICT_BATCH_SIZE = 4096
+
+
+class BaseNeuralEstimator(BaseEstimator):
+    """Base class of crsbi's torch estimators (not used directly).
+
+    Subclasses accept these common parameters, documented once here:
+
+    Parameters
+    ----------
+    module : None, torch.nn.Module subclass or instance
+        Network to train. ``None`` uses the estimator's default network; a class is
+        called with the input/output sizes and ``module_kwargs``; an instance is
+        copied and its parameters re-initialised (the argument itself is never changed).
+    module_kwargs : dict or None
+        Extra keyword arguments for the network class.
+    optimizer : {"adamw", "adam", "sgd"} or torch.optim.Optimizer subclass, default="adamw"
+        Optimizer.
+    lr : float, default=1e-3
+        Learning rate, > 0.
+    weight_decay : float, default=1e-4
+        Weight decay, >= 0 (decoupled for AdamW).
+    batch_size : int, default=64
+        Mini-batch size, >= 1.
+    max_epochs : int, default=200
+        Maximum number of passes over the training set.
+    validation_fraction : float, default=0.1
+        Fraction of the samples held out for early stopping, in [0, 1). With 0 the
+        training loss is monitored instead.
+    patience : int or None, default=10
+        Epochs without improvement of the monitored loss before stopping;
+        ``None`` trains for ``max_epochs``. The best weights are restored either way.
+    tol : float, default=0.0
+        Minimum decrease of the monitored loss counted as an improvement.
+    gradient_clip : float or None, default=None
+        Maximum global gradient 2-norm.
+    device : str, default="auto"
+        ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
+    random_state : None, int or numpy.random.Generator, default=None
+        Seeds the split, the weight initialisation, dropout and the batch order; with
+        an integer, CPU runs are bit-for-bit reproducible.
+    callbacks : list of callable or None, default=None
+        Each called as ``callback(record, module)`` after every epoch; returning
+        ``True`` stops training.
+    verbose : int, default=1
+        ``0`` silences the progress bar.
+
+    Attributes
+    ----------
+    module_ : torch.nn.Module
+        The trained network (best epoch), in evaluation mode.
+    history_ : list of dict
+        Per-epoch ``train_loss``, ``val_loss``, ``val_<metric>`` and ``duration`` [s].
+    n_iter_ : int
+        Number of epochs run.
+    best_epoch_ : int
+        Epoch whose weights were kept.
+    device_ : str
+        Device the network lives on (``"cpu"`` after unpickling).
+    """
+
+    #: Network class used when ``module=None`` (set by subclasses).
+    _default_module: ClassVar[type[nn.Module] | None] = None
+
+    # ------------------------------------------------------------------ hooks
+    def _validate_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _validate_predict_data(self, X: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    def _module_shape(self, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _encode_target(self, y: np.ndarray) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def _metrics(self, output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
+        return {}
+
+    def _encode_input(self, X: np.ndarray) -> torch.Tensor:
+        """Convert validated inputs into a float32 tensor (override for reshaping)."""
+        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        """Scikit-learn common checks this estimator fails by design, with reasons."""
+        return {}
+
+    # ------------------------------------------------------------ validation
+    def _check_training_params(self) -> None:
+        """Validate the common training parameters (called at the start of ``fit``)."""
+        owner = type(self).__name__
+        check_interval(self.lr, "lr", owner, low=0, closed="neither")
+        check_interval(self.weight_decay, "weight_decay", owner, low=0)
+        check_interval(self.batch_size, "batch_size", owner, kind=int, low=1)
+        check_interval(self.max_epochs, "max_epochs", owner, kind=int, low=1)
+        check_interval(
+            self.validation_fraction, "validation_fraction", owner, low=0, high=1, closed="left"
+        )
+        check_interval(self.patience, "patience", owner, kind=int, low=1, allow_none=True)
+        check_interval(self.tol, "tol", owner, low=0)
+        check_interval(
+            self.gradient_clip, "gradient_clip", owner, low=0, closed="neither", allow_none=True
+        )
+        check_interval(self.verbose, "verbose", owner, kind=int, low=0)
+        if self.module_kwargs is not None and not isinstance(self.module_kwargs, dict):
+            raise TypeError(
+                f"The 'module_kwargs' parameter of {owner} must be a dict or None. "
+                f"Got {self.module_kwargs!r} instead."
+            )
+        if self.callbacks is not None and not all(callable(c) for c in self.callbacks):
+            raise TypeError(
+                f"The 'callbacks' parameter of {owner} must be a list of callables or None. "
+                f"Got {self.callbacks!r} instead."
+            )
+
+    # -------------------------------------------------------------- building
+    def _build_module(self, X: np.ndarray, y: np.ndarray) -> nn.Module:
+        shape = self._module_shape(X, y)
+        kwargs = dict(self.module_kwargs or {})
+        module = self.module
+        if module is None:
+            module = self._default_module
+        if isinstance(module, nn.Module):
+            if kwargs:
+                raise ValueError(
+                    "module_kwargs cannot be used with a module instance; pass the module "
+                    "class instead, or leave module_kwargs empty."
+                )
+            built = copy.deepcopy(module)
+            for layer in built.modules():
+                if hasattr(layer, "reset_parameters"):
+                    layer.reset_parameters()
+            return built
+        if isinstance(module, type) and issubclass(module, nn.Module):
+            try:
+                return module(**shape, **kwargs)
+            except TypeError as exc:
+                raise TypeError(
+                    f"Could not build {module.__name__} with {sorted({**shape, **kwargs})}: {exc}"
+                ) from exc
+        raise TypeError(
+            f"The 'module' parameter of {type(self).__name__} must be None, a torch.nn.Module "
+            f"subclass or instance. Got {module!r} instead."
+        )
+
+    def _split(self, n_samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Random train/validation indices according to ``validation_fraction``."""
+        n_val = math.ceil(self.validation_fraction * n_samples) if self.validation_fraction else 0
+        if n_val >= n_samples:
+            raise ValueError(
+                f"validation_fraction={self.validation_fraction} leaves no training samples out "
+                f"of n_samples = {n_samples}; use more samples or a smaller fraction."
+            )
+        order = rng.permutation(n_samples)
+        return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+    # ------------------------------------------------------------- training
+    def fit(self, X: Any, y: Any) -> BaseNeuralEstimator:
+        """Train the network on ``(X, y)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Training inputs; see the estimator for the expected shape.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Training targets.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
+        self._check_training_params()
+        rng = check_random_state(self.random_state)
+        X, y = self._validate_fit_data(X, y)
+        self.device_ = resolve_device(self.device)
+        seed = torch_seed(rng)
+        train_index, val_index = self._split(len(X), rng)
+        device = torch.device(self.device_)
+        fork_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            module = self._build_module(X, y).to(device)
+            inputs = self._encode_input(X).to(device)
+            targets = self._encode_target(y).to(device)
+            train = (inputs[train_index], targets[train_index])
+            validation = (inputs[val_index], targets[val_index]) if len(val_index) else None
+            optimizer = build_optimizer(
+                self.optimizer, module.parameters(), lr=self.lr, weight_decay=self.weight_decay
+            )
+            result = train_module(
+                module,
+                self._loss,
+                train,
+                validation,
+                optimizer=optimizer,
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
+                tol=self.tol,
+                gradient_clip=self.gradient_clip,
+                generator=torch.Generator().manual_seed(seed),
+                metrics_fn=self._metrics,
+                callbacks=list(self.callbacks or ()),
+                verbose=self.verbose,
+                description=type(self).__name__,
+            )
+        self.module_ = module
+        self.history_ = result.history
+        self.n_iter_ = len(result.history)
+        self.best_epoch_ = result.best_epoch
+        return self
+
+    def _forward(self, X: np.ndarray) -> torch.Tensor:
+        """Network outputs for validated inputs, computed in batches, returned on CPU."""
+        check_is_fitted(self, "module_")
+        inputs = self._encode_input(X)
+        self.module_.eval()
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, len(inputs), PREDICT_BATCH_SIZE):
+                batch = inputs[start : start + PREDICT_BATCH_SIZE].to(self.device_)
+                outputs.append(self.module_(batch).cpu())
+        return torch.cat(outputs)
+
+    # ----------------------------------------------------------- persistence
+    def __getstate__(self) -> dict[str, Any]:
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__
+        state = dict(state)
+        module = state.get("module_")
+        if module is not None and getattr(self, "device_", "cpu") != "cpu":
+            state["module_"] = copy.deepcopy(module).to("cpu")
+        if "device_" in state:
+            state["device_"] = "cpu"
+        return state
+
+    def save(self, path: str | Any) -> None:
+        """Write the estimator to ``path`` (joblib file, weights on CPU).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file; parent directories must exist.
+        """
+        _save(self, path)
+
+    @classmethod
+    def load(cls, path: str | Any) -> BaseNeuralEstimator:
+        """Read an estimator written by :meth:`save` and check its type.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save` or :func:`crsbi.utils.save`.
+
+        Returns
+        -------
+        BaseNeuralEstimator
+            The estimator, with its network on the CPU.
+        """
+        return _load(path, expected_type=cls)
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = False
+        return tags

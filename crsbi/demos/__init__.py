@@ -1,0 +1,162 @@
+"""Registry of ``crsbi demo`` steps.
+
+Each part of crsbi contributes a short end-to-end step. A step is a function that
+takes a :class:`DemoContext` and returns a dict of headline figures; it registers
+itself with :func:`register`, and its module is listed in ``STEP_MODULES`` so that
+the registry can import it.
+
+Examples
+--------
+>>> from crsbi.demos import available_steps
+>>> [step.name for step in available_steps()][:1]
+['training-core']
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "STEP_MODULES",
+    "DemoContext",
+    "DemoResult",
+    "DemoStep",
+    "available_steps",
+    "register",
+    "run_demo",
+]
+
+#: Modules that define demo steps; importing one registers its steps.
+STEP_MODULES: tuple[str, ...] = ("crsbi.demos.core",)
+
+
+@dataclass(frozen=True)
+class DemoContext:
+    """What a demo step gets: where to write, how to seed, how much to print."""
+
+    output_dir: Path
+    random_state: int = 0
+    verbose: int = 1
+
+
+@dataclass(frozen=True)
+class DemoStep:
+    """A registered demo step."""
+
+    name: str
+    description: str
+    function: Callable[[DemoContext], dict[str, Any]]
+    order: int = 100
+
+
+@dataclass
+class DemoResult:
+    """Outcome of one step: its headline figures and its wall time in seconds."""
+
+    name: str
+    figures: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+_REGISTRY: dict[str, DemoStep] = {}
+
+
+def register(
+    name: str, *, description: str, order: int = 100
+) -> Callable[[Callable[[DemoContext], dict[str, Any]]], Callable[[DemoContext], dict[str, Any]]]:
+    """Register a demo step under ``name`` (decorator).
+
+    Parameters
+    ----------
+    name : str
+        Step name, as given to ``crsbi demo --steps``.
+    description : str
+        One line shown by ``crsbi demo --list``.
+    order : int, default=100
+        Steps run in increasing order.
+
+    Returns
+    -------
+    callable
+        Decorator returning the function unchanged.
+    """
+
+    def decorator(function: Callable[[DemoContext], dict[str, Any]]):
+        if name in _REGISTRY and _REGISTRY[name].function is not function:
+            raise ValueError(f"A demo step named {name!r} is already registered.")
+        _REGISTRY[name] = DemoStep(name, description, function, order)
+        return function
+
+    return decorator
+
+
+def available_steps() -> list[DemoStep]:
+    """All registered steps, in running order."""
+    for module in STEP_MODULES:
+        importlib.import_module(module)
+    return sorted(_REGISTRY.values(), key=lambda step: (step.order, step.name))
+
+
+def run_demo(
+    steps: Sequence[str] | None = None,
+    *,
+    output_dir: str | Path = "crsbi-demo",
+    random_state: int = 0,
+    verbose: int = 1,
+    echo: Callable[[str], None] = print,
+) -> list[DemoResult]:
+    """Run demo steps and report their headline figures.
+
+    Parameters
+    ----------
+    steps : sequence of str or None
+        Names of the steps to run; ``None`` runs them all.
+    output_dir : str or pathlib.Path, default="crsbi-demo"
+        Where steps write plots and tables (created if missing).
+    random_state : int, default=0
+        Seed handed to every step.
+    verbose : int, default=1
+        ``0`` silences progress bars.
+    echo : callable, default=print
+        Where report lines go.
+
+    Returns
+    -------
+    list of DemoResult
+        One per step, in running order.
+
+    Raises
+    ------
+    ValueError
+        If a requested step does not exist.
+    """
+    known = {step.name: step for step in available_steps()}
+    if steps is None:
+        selected = list(known.values())
+    else:
+        unknown = [name for name in steps if name not in known]
+        if unknown:
+            raise ValueError(
+                f"Unknown demo step(s) {unknown}; available: {sorted(known)}."
+            )
+        selected = [known[name] for name in steps]
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    context = DemoContext(output_dir=output, random_state=random_state, verbose=verbose)
+    results = []
+    for step in selected:
+        echo(f"== {step.name}: {step.description}")
+        start = time.perf_counter()
+        figures = step.function(context)
+        result = DemoResult(step.name, figures, time.perf_counter() - start)
+        for key, value in figures.items():
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            echo(f"   {key:<28} {shown}")
+        echo(f"   {'time [s]':<28} {result.seconds:.1f}")
+        results.append(result)
+    return results

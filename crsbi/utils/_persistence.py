@@ -1,0 +1,91 @@
+"""Saving and loading fitted estimators."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import joblib
+
+__all__ = ["load", "save"]
+
+_FORMAT = "crsbi-estimator"
+
+
+def save(estimator: Any, path: str | os.PathLike) -> None:
+    """Write a fitted (or unfitted) estimator to ``path`` with joblib.
+
+    Networks are stored on the CPU, so the file loads on a machine without a GPU.
+    The file is written to a temporary name and renamed, so an interrupted save
+    never leaves a truncated file under ``path``.
+
+    Parameters
+    ----------
+    estimator : object
+        Any picklable crsbi estimator.
+    path : str or os.PathLike
+        Destination file.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from crsbi.utils import save, load
+    >>> from crsbi.neural import NeuralRegressor
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.joblib")
+    >>> save(NeuralRegressor(lr=0.01), path)
+    >>> load(path).lr
+    0.01
+    """
+    from crsbi._version import __version__
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    joblib.dump({"format": _FORMAT, "crsbi_version": __version__, "estimator": estimator}, tmp)
+    os.replace(tmp, path)
+
+
+def load(path: str | os.PathLike, *, expected_type: type | None = None) -> Any:
+    """Read an estimator written by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        File written by :func:`save`.
+    expected_type : type or None
+        When given, raise ``TypeError`` unless the stored object is an instance of it.
+
+    Returns
+    -------
+    object
+        The estimator. A warning is raised when it was saved by another crsbi version.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file was not written by :func:`save`.
+    """
+    from crsbi._version import __version__
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No saved estimator at {path}.")
+    payload = joblib.load(path)
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(f"{path} is not a file written by crsbi.utils.save.")
+    if payload["crsbi_version"] != __version__:
+        warnings.warn(
+            f"{path} was saved by crsbi {payload['crsbi_version']}; this is crsbi "
+            f"{__version__}. Check predictions before relying on them.",
+            UserWarning,
+            stacklevel=2,
+        )
+    estimator = payload["estimator"]
+    if expected_type is not None and not isinstance(estimator, expected_type):
+        raise TypeError(
+            f"{path} holds a {type(estimator).__name__}, not a {expected_type.__name__}."
+        )
+    return estimator
