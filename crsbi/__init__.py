@@ -1,5 +1,6 @@
-"""crsbi: scikit-learn-style estimators for machine learning and simulation-based inference
-on cosmic-ray transport.
+"""crsbi: machine learning and simulation-based inference on cosmic-ray transport.
+
+Scikit-learn-style estimators, simulators and inference tools.
 
 ``import crsbi`` is light: estimators (which need torch) load on first access.
 """

@@ -127,7 +127,7 @@ class BaseNeuralEstimator(BaseEstimator):
 
     def _encode_input(self, X: np.ndarray) -> torch.Tensor:
         """Convert validated inputs into a float32 tensor (override for reshaping)."""
-        return torch.as_tensor(np.ascontiguousarray(X, dtype=np.float32))
+        return torch.from_numpy(np.require(X, dtype=np.float32, requirements=["C", "W"]))
 
     def _expected_failed_checks(self) -> dict[str, str]:
         """Scikit-learn common checks this estimator fails by design, with reasons."""
@@ -259,6 +259,11 @@ class BaseNeuralEstimator(BaseEstimator):
         self.best_epoch_ = result.best_epoch
         return self
 
+    def _prepare_predict(self, X: Any) -> np.ndarray:
+        """Check that the estimator is fitted, then validate prediction inputs."""
+        check_is_fitted(self, "module_")
+        return self._validate_predict_data(X)
+
     def _forward(self, X: np.ndarray) -> torch.Tensor:
         """Network outputs for validated inputs, computed in batches, returned on CPU."""
         check_is_fitted(self, "module_")
@@ -308,7 +313,7 @@ class BaseNeuralEstimator(BaseEstimator):
         """
         return _load(path, expected_type=cls)
 
-    def __sklearn_tags__(self):  # noqa: D105
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = False
         return tags

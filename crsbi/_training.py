@@ -239,9 +239,9 @@ def train_module(
             index = order[start : start + batch_size]
             optimizer.zero_grad(set_to_none=True)
             loss = loss_fn(module(x_train[index]), y_train[index])
-            if not torch.isfinite(loss):
+            if not torch.isfinite(loss.detach()):
                 raise FloatingPointError(
-                    f"The training loss became {float(loss)} at epoch {epoch}. "
+                    f"The training loss became {loss.detach().item()} at epoch {epoch}. "
                     "Lower the learning rate, scale the inputs or set gradient_clip."
                 )
             loss.backward()
@@ -254,7 +254,9 @@ def train_module(
             val_loss, val_out = _batched_loss(module, loss_fn, *validation, batch_size)
             record["val_loss"] = val_loss
             if metrics_fn is not None:
-                record.update({f"val_{k}": v for k, v in metrics_fn(val_out, validation[1]).items()})
+                record.update(
+                    {f"val_{k}": v for k, v in metrics_fn(val_out, validation[1]).items()}
+                )
             monitored = val_loss
         else:
             record["val_loss"] = math.nan

@@ -150,12 +150,12 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions in the units of the training targets (1-D when ``y`` was 1-D).
         """
-        X = self._validate_predict_data(X)
+        X = self._prepare_predict(X)
         out = self._forward(X).numpy().astype(np.float64)
         out = out * self.target_scale_ + self.target_mean_
         return out[:, 0] if self._y_1d else out
 
-    def __sklearn_tags__(self):  # noqa: D105
+    def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
@@ -270,7 +270,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         ndarray of shape (n_samples, n_classes)
             Probabilities in the order of ``classes_``; rows sum to 1.
         """
-        X = self._validate_predict_data(X)
+        X = self._prepare_predict(X)
         logits = self._forward(X).double()
         return torch.softmax(logits, dim=1).numpy()
 
@@ -287,4 +287,5 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]

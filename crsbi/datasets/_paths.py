@@ -14,7 +14,7 @@ _REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _candidates() -> list[Path]:
-    """Default locations, in order: ``../shared/data`` beside the repository, then beside the cwd."""
+    """Default locations: ``../shared/data`` beside the repository, then beside the cwd."""
     paths = [_REPO_ROOT.parent / "shared" / "data", Path.cwd().resolve().parent / "shared" / "data"]
     unique: list[Path] = []
     for path in paths:

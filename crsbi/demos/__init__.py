@@ -141,9 +141,7 @@ def run_demo(
     else:
         unknown = [name for name in steps if name not in known]
         if unknown:
-            raise ValueError(
-                f"Unknown demo step(s) {unknown}; available: {sorted(known)}."
-            )
+            raise ValueError(f"Unknown demo step(s) {unknown}; available: {sorted(known)}.")
         selected = [known[name] for name in steps]
     output = Path(output_dir)
     output.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Validation of estimator parameters and of array inputs, with errors that say what was expected."""
+"""Validation of parameters and arrays, with errors that say what was expected."""
 
 from __future__ import annotations
 
@@ -80,19 +80,23 @@ def check_interval(
         return value
     numeric = numbers.Integral if kind is int else numbers.Real
     if isinstance(value, bool) or not isinstance(value, numeric):
-        raise TypeError(f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead.")
+        raise TypeError(
+            f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead."
+        )
     if not np.isfinite(value) and not (
         (value == np.inf and high is None) or (value == -np.inf and low is None)
     ):
-        raise ValueError(f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead.")
-    too_low = low is not None and (
-        value < low or (value == low and closed not in ("both", "left"))
-    )
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead."
+        )
+    too_low = low is not None and (value < low or (value == low and closed not in ("both", "left")))
     too_high = high is not None and (
         value > high or (value == high and closed not in ("both", "right"))
     )
     if too_low or too_high:
-        raise ValueError(f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead.")
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must be {expected}. Got {value!r} instead."
+        )
     return value
 
 
@@ -172,9 +176,7 @@ def check_finite(array: np.ndarray, name: str = "X") -> np.ndarray:
     return array
 
 
-def check_shape(
-    array: np.ndarray, expected: tuple[int | None, ...], name: str = "X"
-) -> np.ndarray:
+def check_shape(array: np.ndarray, expected: tuple[int | None, ...], name: str = "X") -> np.ndarray:
     """Check the shape of an array against a pattern where ``None`` matches any size.
 
     Parameters
