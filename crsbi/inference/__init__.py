@@ -1,0 +1,39 @@
+"""Inference: amortized posteriors (sbi NPE), calibration diagnostics and MCMC references.
+
+Names load lazily, so ``import crsbi.inference`` does not import ``sbi`` or ``emcee``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = [
+    "CalibrationReport",
+    "EnsembleSampler",
+    "PosteriorEstimator",
+    "compare_posteriors",
+    "run_calibration",
+    "sample_posterior_mcmc",
+]
+
+_LAZY = {
+    "PosteriorEstimator": "crsbi.inference.posterior",
+    "CalibrationReport": "crsbi.inference.calibration",
+    "run_calibration": "crsbi.inference.calibration",
+    "EnsembleSampler": "crsbi.inference.mcmc",
+    "sample_posterior_mcmc": "crsbi.inference.mcmc",
+    "compare_posteriors": "crsbi.inference.mcmc",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'crsbi.inference' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
