@@ -1,0 +1,42 @@
+"""Shared helper for benchmark scripts: print a table and write JSON + Markdown results."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def write_report(name: str, rows: list[dict[str, Any]], *, notes: str = "") -> Path:
+    """Print ``rows`` as a table and write ``results/<name>.json`` and ``.md``."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    columns = list(rows[0])
+    cells = [[_fmt(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    header = "| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |"
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    body = ["| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |" for r in cells]
+    table = "\n".join([header, rule, *body])
+    print(table)
+    meta = {
+        "benchmark": name,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "python": platform.python_version(),
+    }
+    (RESULTS / f"{name}.json").write_text(json.dumps({**meta, "rows": rows, "notes": notes}, indent=2))
+    md = f"# {name}\n\n{meta['date']}, {meta['machine']}, Python {meta['python']}\n\n{table}\n"
+    if notes:
+        md += f"\n{notes}\n"
+    (RESULTS / f"{name}.md").write_text(md)
+    return RESULTS / f"{name}.md"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
