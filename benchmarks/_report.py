@@ -19,7 +19,9 @@ def write_report(name: str, rows: list[dict[str, Any]], *, notes: str = "") -> P
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     header = "| " + " | ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)) + " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = ["| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |" for r in cells]
+    body = [
+        "| " + " | ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) + " |" for r in cells
+    ]
     table = "\n".join([header, rule, *body])
     print(table)
     meta = {
@@ -28,7 +30,9 @@ def write_report(name: str, rows: list[dict[str, Any]], *, notes: str = "") -> P
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "python": platform.python_version(),
     }
-    (RESULTS / f"{name}.json").write_text(json.dumps({**meta, "rows": rows, "notes": notes}, indent=2))
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({**meta, "rows": rows, "notes": notes}, indent=2)
+    )
     md = f"# {name}\n\n{meta['date']}, {meta['machine']}, Python {meta['python']}\n\n{table}\n"
     if notes:
         md += f"\n{notes}\n"

@@ -60,10 +60,18 @@ def main() -> None:
     plain = min(plain_loop(X, y) for _ in range(3))
     ours = min(crsbi_loop(X, y) for _ in range(3))
     rows = [
-        {"loop": "plain torch", "seconds": plain, "samples/s": N_SAMPLES * EPOCHS / plain,
-         "ratio": 1.0},
-        {"loop": "crsbi NeuralRegressor.fit", "seconds": ours,
-         "samples/s": N_SAMPLES * EPOCHS / ours, "ratio": ours / plain},
+        {
+            "loop": "plain torch",
+            "seconds": plain,
+            "samples/s": N_SAMPLES * EPOCHS / plain,
+            "ratio": 1.0,
+        },
+        {
+            "loop": "crsbi NeuralRegressor.fit",
+            "seconds": ours,
+            "samples/s": N_SAMPLES * EPOCHS / ours,
+            "ratio": ours / plain,
+        },
     ]
     write_report(
         "bench_training",
