@@ -10,7 +10,8 @@ from typing import Any
 
 __all__ = [
     "CalibrationReport",
-    "EnsembleSampler",
+    "MCMCPosterior",
+    "PosteriorComparison",
     "PosteriorEstimator",
     "compare_posteriors",
     "run_calibration",
@@ -21,9 +22,10 @@ _LAZY = {
     "PosteriorEstimator": "crsbi.inference.posterior",
     "CalibrationReport": "crsbi.inference.calibration",
     "run_calibration": "crsbi.inference.calibration",
-    "EnsembleSampler": "crsbi.inference.mcmc",
+    "MCMCPosterior": "crsbi.inference.mcmc",
     "sample_posterior_mcmc": "crsbi.inference.mcmc",
-    "compare_posteriors": "crsbi.inference.mcmc",
+    "PosteriorComparison": "crsbi.inference.compare",
+    "compare_posteriors": "crsbi.inference.compare",
 }
 
 

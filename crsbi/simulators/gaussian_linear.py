@@ -91,8 +91,8 @@ def gaussian_linear_posterior(
     noise_std : float, default=0.1
         Noise standard deviation used by the simulator.
     n_params : int or None
-        Number of parameters, needed only when ``matrix`` is ``None``
-        (defaults to ``len(x)``).
+        Number of parameters, used only when ``matrix`` is ``None`` (then it
+        defaults to ``len(x)``); with a matrix it is ``matrix.shape[1]``.
 
     Returns
     -------
@@ -111,6 +111,8 @@ def gaussian_linear_posterior(
     x = np.asarray(x, dtype=float)
     if x.ndim != 1:
         raise ValueError(f"x must be one observation of shape (n_observables,); got {x.shape}.")
+    if matrix is not None:
+        n_params = np.shape(matrix)[-1]
     A = _design(matrix, n_params if n_params is not None else len(x))
     if A.shape[0] != len(x):
         raise ValueError(f"x has {len(x)} observables but matrix has {A.shape[0]} rows.")
