@@ -36,7 +36,7 @@ from crsbi._training import build_optimizer, train_module
 from crsbi.utils._device import resolve_device
 from crsbi.utils._persistence import load as _load
 from crsbi.utils._persistence import save as _save
-from crsbi.utils._random import check_random_state, torch_seed
+from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
 from crsbi.utils._validation import check_interval
 
 __all__ = ["BaseNeuralEstimator"]
@@ -225,9 +225,7 @@ class BaseNeuralEstimator(BaseEstimator):
         seed = torch_seed(rng)
         train_index, val_index = self._split(len(X), rng)
         device = torch.device(self.device_)
-        fork_devices = [device.index or 0] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
+        with seeded_torch(seed, self.device_):
             module = self._build_module(X, y).to(device)
             inputs = self._encode_input(X).to(device)
             targets = self._encode_target(y).to(device)

@@ -6,6 +6,7 @@ declared by the estimator's ``_expected_failed_checks`` with a written reason.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from crsbi.inference import PosteriorEstimator
 from crsbi.neural import NeuralClassifier, NeuralRegressor
 
 TINY = {
@@ -20,7 +21,23 @@ TINY = {
     "verbose": 0,
 }
 
-ESTIMATORS = [NeuralRegressor(**TINY), NeuralClassifier(**TINY)]
+# a one-transform MAF trained for a few epochs: the checks test the contract, not accuracy
+TINY_NPE = {
+    "hidden_features": 8,
+    "num_transforms": 1,
+    "max_epochs": 3,
+    "batch_size": 32,
+    "n_posterior_samples": 20,
+    "device": "cpu",
+    "random_state": 0,
+    "verbose": 0,
+}
+
+ESTIMATORS = [
+    NeuralRegressor(**TINY),
+    NeuralClassifier(**TINY),
+    PosteriorEstimator(**TINY_NPE),
+]
 
 
 @parametrize_with_checks(

@@ -14,6 +14,8 @@ __all__ = [
     "PosteriorComparison",
     "PosteriorEstimator",
     "compare_posteriors",
+    "plot_coverage",
+    "plot_sbc_ranks",
     "run_calibration",
     "sample_posterior_mcmc",
 ]
@@ -26,6 +28,8 @@ _LAZY = {
     "sample_posterior_mcmc": "crsbi.inference.mcmc",
     "PosteriorComparison": "crsbi.inference.compare",
     "compare_posteriors": "crsbi.inference.compare",
+    "plot_coverage": "crsbi.plotting",
+    "plot_sbc_ranks": "crsbi.plotting",
 }
 
 

@@ -13,18 +13,48 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     warnings.simplefilter("ignore", FutureWarning)
     from sbi.diagnostics import check_sbc, check_tarp, run_sbc, run_tarp
+    from sbi.diagnostics.sbc import check_uniformity_frequentist
     from sbi.inference import NPE
     from sbi.neural_nets import posterior_nn
-    from sbi.utils import BoxUniform
+    from sbi.utils import BoxUniform, within_support
     from sbi.utils.metrics import c2st
 
 __all__ = [
     "NPE",
     "BoxUniform",
+    "NullTracker",
     "c2st",
     "check_sbc",
     "check_tarp",
+    "check_uniformity_frequentist",
     "posterior_nn",
     "run_sbc",
     "run_tarp",
+    "within_support",
 ]
+
+
+class NullTracker:
+    """An sbi training tracker that records nothing.
+
+    Without a tracker, sbi's trainers open a TensorBoard writer under
+    ``./sbi-logs`` at every construction; crsbi keeps the per-epoch losses in the
+    estimator's ``history_`` instead and passes this tracker.
+    """
+
+    log_dir = None
+
+    def log_metric(self, name: str, value: float, step: int | None = None) -> None:
+        """Ignore one metric."""
+
+    def log_metrics(self, metrics: dict, step: int | None = None) -> None:
+        """Ignore several metrics."""
+
+    def log_params(self, params: dict) -> None:
+        """Ignore hyper-parameters."""
+
+    def add_figure(self, name: str, figure: object, step: int | None = None) -> None:
+        """Ignore a figure."""
+
+    def flush(self) -> None:
+        """Nothing to flush."""

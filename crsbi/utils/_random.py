@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
+from collections.abc import Iterator
 
 import numpy as np
 
-__all__ = ["check_random_state", "spawn_seeds", "torch_seed"]
+__all__ = ["check_random_state", "seeded_torch", "spawn_seeds", "torch_seed"]
 
 RandomStateLike = None | int | np.integer | np.random.Generator | np.random.SeedSequence
 
@@ -111,3 +113,37 @@ def spawn_seeds(random_state: RandomStateLike, n: int) -> list[np.random.SeedSeq
         check_random_state(random_state)  # validates type and sign
         root = np.random.SeedSequence(int(random_state))
     return root.spawn(int(n))
+
+
+@contextlib.contextmanager
+def seeded_torch(seed: int, device: str = "cpu") -> Iterator[None]:
+    """Run a block with torch's global generators forked and seeded with ``seed``.
+
+    The caller's torch random state is restored when the block ends, so library
+    code never disturbs the user's global stream.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for :func:`torch.manual_seed` inside the block.
+    device : str, default="cpu"
+        Device whose generator is forked too when it is a CUDA device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from crsbi.utils import seeded_torch
+    >>> with seeded_torch(1):
+    ...     a = torch.rand(2)
+    >>> with seeded_torch(1):
+    ...     b = torch.rand(2)
+    >>> bool(torch.equal(a, b))
+    True
+    """
+    import torch
+
+    parsed = torch.device(device)
+    fork_devices = [parsed.index or 0] if parsed.type == "cuda" else []
+    with torch.random.fork_rng(devices=fork_devices):
+        torch.manual_seed(seed)
+        yield
