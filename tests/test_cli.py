@@ -64,7 +64,17 @@ def test_demo_command_end_to_end(tmp_path, capsys):
     assert main(["demo", "--output-dir", str(tmp_path), "--verbose", "0"]) == 0
     out = capsys.readouterr().out
     assert "demo finished" in out
-    assert "test R^2" in out
+    figures = {}
+    for line in out.splitlines():
+        key, _, value = line.strip().rpartition("  ")
+        figures[key.strip()] = value.strip()
+    assert float(figures["test R^2"]) > 0.9
+    # the Gaussian linear posterior is known: NPE and emcee must both find it
+    assert float(figures["NPE mean error [post. sigma]"]) < 0.5
+    assert float(figures["emcee mean error [post. sigma]"]) < 0.2
+    assert float(figures["NPE vs emcee C2ST (0.5 = same)"]) < 0.65
+    assert figures["calibrated (alpha=0.01)"] == "True"
+    assert (tmp_path / "inference_coverage.png").is_file()
 
 
 def test_registry_rejects_a_second_step_with_the_same_name():

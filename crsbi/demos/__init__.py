@@ -32,7 +32,7 @@ __all__ = [
 ]
 
 #: Modules that define demo steps; importing one registers its steps.
-STEP_MODULES: tuple[str, ...] = ("crsbi.demos.core",)
+STEP_MODULES: tuple[str, ...] = ("crsbi.demos.core", "crsbi.demos.inference")
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ def run_demo(
         result = DemoResult(step.name, figures, time.perf_counter() - start)
         for key, value in figures.items():
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-            echo(f"   {key:<28} {shown}")
-        echo(f"   {'time [s]':<28} {result.seconds:.1f}")
+            echo(f"   {key:<32} {shown}")
+        echo(f"   {'time [s]':<32} {result.seconds:.1f}")
         results.append(result)
     return results
