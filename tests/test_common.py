@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from crsbi.inference import PosteriorEstimator
 from crsbi.neural import NeuralClassifier, NeuralRegressor
+from crsbi.surrogate import DiffusionSurrogate
 
 TINY = {
     "max_epochs": 60,
@@ -33,10 +34,23 @@ TINY_NPE = {
     "verbose": 0,
 }
 
+TINY_SURROGATE = {
+    "hidden_sizes": (32,),
+    "n_estimators": 2,
+    "max_epochs": 60,
+    "lr": 1e-2,
+    "batch_size": 32,
+    "patience": 10,
+    "device": "cpu",
+    "random_state": 0,
+    "verbose": 0,
+}
+
 ESTIMATORS = [
     NeuralRegressor(**TINY),
     NeuralClassifier(**TINY),
     PosteriorEstimator(**TINY_NPE),
+    DiffusionSurrogate(**TINY_SURROGATE),
 ]
 
 
