@@ -12,10 +12,28 @@ from typing import Any
 
 from crsbi._version import __version__
 
-__all__ = ["NeuralClassifier", "NeuralRegressor", "__version__", "load", "save"]
+__all__ = [
+    "BoxPrior",
+    "Campaign",
+    "DiffusionSurrogate",
+    "MCMCPosterior",
+    "NeuralClassifier",
+    "NeuralRegressor",
+    "PosteriorEstimator",
+    "__version__",
+    "load",
+    "run_calibration",
+    "save",
+]
 
 # public name -> module that defines it (imported lazily)
 _LAZY = {
+    "BoxPrior": "crsbi.campaign",
+    "Campaign": "crsbi.campaign",
+    "DiffusionSurrogate": "crsbi.surrogate",
+    "MCMCPosterior": "crsbi.inference.mcmc",
+    "PosteriorEstimator": "crsbi.inference.posterior",
+    "run_calibration": "crsbi.inference.calibration",
     "NeuralClassifier": "crsbi.neural",
     "NeuralRegressor": "crsbi.neural",
     "load": "crsbi.utils",

@@ -11,7 +11,13 @@ from scipy import stats
 
 from crsbi.utils._validation import check_interval
 
-__all__ = ["plot_coverage", "plot_history", "plot_sbc_ranks"]
+__all__ = [
+    "plot_coverage",
+    "plot_history",
+    "plot_predicted_vs_simulated",
+    "plot_sbc_ranks",
+    "plot_surrogate_slice",
+]
 
 
 def plot_history(
@@ -196,4 +202,128 @@ def plot_coverage(report: Any, *, band: float = 0.95, ax: Any = None) -> Any:
         fontsize="small",
     )
     ax.legend(loc="upper left", fontsize="small")
+    return ax
+
+
+def plot_predicted_vs_simulated(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    ax: Any = None,
+    log: bool = True,
+    label: str = "D",
+) -> Any:
+    """Scatter of surrogate predictions against simulated values, with the identity line.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (n_samples,)
+        Simulated and predicted coefficients (e.g. D_perp in rho_L0^2 omega_c).
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on; a new figure is made when ``None``.
+    log : bool, default=True
+        Logarithmic axes (zeros are left out).
+    label : str, default="D"
+        Name of the quantity for the axis labels.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on; the title gives the relative error (root second moment).
+
+    Examples
+    --------
+    >>> from crsbi.plotting import plot_predicted_vs_simulated
+    >>> ax = plot_predicted_vs_simulated([1.0, 2.0, 3.0], [1.1, 1.9, 3.2])
+    """
+    import matplotlib.pyplot as plt
+
+    y_true = np.asarray(y_true, dtype=float).ravel()
+    y_pred = np.asarray(y_pred, dtype=float).ravel()
+    if y_true.shape != y_pred.shape:
+        raise ValueError(
+            f"y_true and y_pred must have the same length; got {y_true.size} and {y_pred.size}."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    keep = (y_true > 0) & (y_pred > 0) if log else np.ones_like(y_true, dtype=bool)
+    ax.scatter(y_true[keep], y_pred[keep], s=6, alpha=0.5)
+    lo = min(y_true[keep].min(), y_pred[keep].min())
+    hi = max(y_true[keep].max(), y_pred[keep].max())
+    ax.plot([lo, hi], [lo, hi], color="0.3", lw=1, ls="--")
+    if log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    nonzero = y_true != 0
+    rel = np.sqrt(np.mean(((y_pred[nonzero] - y_true[nonzero]) / y_true[nonzero]) ** 2))
+    ax.set_title(f"relative error {100 * rel:.1f} %", fontsize="small")
+    ax.set_xlabel(f"simulated {label}")
+    ax.set_ylabel(f"predicted {label}")
+    return ax
+
+
+def plot_surrogate_slice(
+    surrogate: Any,
+    base: Any,
+    *,
+    vary: int,
+    values: Any,
+    curves: tuple[int, Any] | None = None,
+    feature_names: Any = None,
+    ax: Any = None,
+    log: bool = True,
+) -> Any:
+    """Surrogate prediction along one parameter, other parameters fixed (Palade 2023, Figs. 7-8).
+
+    Parameters
+    ----------
+    surrogate : fitted estimator
+        Anything with ``predict(X, return_std=True)`` (e.g. :class:`crsbi.DiffusionSurrogate`).
+    base : array-like of shape (n_features,)
+        Values of the parameters held fixed.
+    vary : int
+        Column varied along the x axis.
+    values : array-like of shape (n_points,)
+        Values of that column.
+    curves : tuple (int, array-like) or None
+        Optionally a second column and its values: one curve per value.
+    feature_names : sequence of str or None
+        Axis and legend labels.
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on; a new figure is made when ``None``.
+    log : bool, default=True
+        Logarithmic axes.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on; shaded bands show the ensemble spread (+- 1 std).
+    """
+    import matplotlib.pyplot as plt
+
+    base = np.asarray(base, dtype=float)
+    values = np.asarray(values, dtype=float)
+    names = (
+        list(feature_names) if feature_names is not None else [f"x{i}" for i in range(len(base))]
+    )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    series = [(None, None)] if curves is None else [(curves[0], v) for v in curves[1]]
+    for column, value in series:
+        X = np.tile(base, (len(values), 1))
+        X[:, vary] = values
+        label = None
+        if column is not None:
+            X[:, column] = value
+            label = f"{names[column]} = {value:g}"
+        mean, std = surrogate.predict(X, return_std=True)
+        line = ax.plot(values, mean, label=label)[0]
+        ax.fill_between(values, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+    if log:
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+    ax.set_xlabel(names[vary])
+    ax.set_ylabel("predicted coefficient")
+    if curves is not None:
+        ax.legend(fontsize="small")
     return ax

@@ -91,3 +91,10 @@ def test_import_is_light():
     code = "import crsbi; print(crsbi.NeuralRegressor.__name__)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "NeuralRegressor"
+
+
+def test_every_public_name_resolves():
+    import crsbi
+
+    for name in crsbi.__all__:
+        assert getattr(crsbi, name) is not None, name
