@@ -78,6 +78,7 @@ def test_demo_command_end_to_end(tmp_path, capsys):
 
 
 def test_registry_rejects_a_second_step_with_the_same_name():
+    available_steps()  # imports the step modules, registering "training-core"
     with pytest.raises(ValueError, match="already registered"):
         register("training-core", description="again")(lambda context: {})
     names = [step.name for step in available_steps()]
