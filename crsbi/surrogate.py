@@ -22,7 +22,7 @@ from crsbi.neural import NeuralRegressor
 from crsbi.utils._random import check_random_state
 from crsbi.utils._validation import check_interval, check_option
 
-__all__ = ["DiffusionSurrogate", "relative_error"]
+__all__ = ["DiffusionSurrogate", "SurrogateSimulator", "relative_error"]
 
 _FLOATS = [np.float64, np.float32]
 _TRANSFORMS = ("auto", "log", "asinh", "none")
@@ -315,3 +315,88 @@ device, verbose
         tags.target_tags.multi_output = True
         tags.non_deterministic = False
         return tags
+
+
+class SurrogateSimulator:
+    """Noisy measurements of ``log10 D`` at several energies, simulated by a surrogate.
+
+    Turns a fitted :class:`DiffusionSurrogate` of ``D(T, b, lambda_perp)`` into a
+    simulator of what an observer would measure: ``x_k = log10 D(T_k, b, lambda_perp)
+    + N(0, noise_dex^2)`` at energies ``T_k``. Its parameters are
+    ``theta = (b, log10 lambda_perp)``. It follows the campaign/sbi simulator protocol
+    ``simulator(theta, *, random_state)`` and also takes batches of parameters, so
+    training an amortized posterior costs network evaluations, not particle pushes.
+
+    Parameters
+    ----------
+    surrogate : DiffusionSurrogate
+        Fitted surrogate with inputs ``(T, b, lambda_perp)``.
+    energies : array-like of shape (n_energies,)
+        Kinetic energies ``T_k`` in mc^2 at which D is "measured".
+    noise_dex : float, default=0.05
+        Standard deviation of the Gaussian measurement error on ``log10 D``.
+    floor : float, default=1e-12
+        Lower bound applied to D before the logarithm (the surrogate may return ~0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.surrogate import DiffusionSurrogate, SurrogateSimulator
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.uniform([0.1, 0.1, 0.2], [10, 1, 20], size=(200, 3))
+    >>> model = DiffusionSurrogate(max_epochs=5, random_state=0, verbose=0).fit(
+    ...     X, X[:, 1] ** 2 * X[:, 2])
+    >>> simulator = SurrogateSimulator(model, energies=[0.1, 1.0, 10.0])
+    >>> simulator([0.5, 0.0], random_state=0).shape
+    (3,)
+    """
+
+    def __init__(
+        self, surrogate: Any, energies: Any, *, noise_dex: float = 0.05, floor: float = 1e-12
+    ) -> None:
+        check_is_fitted(surrogate)
+        energies = np.asarray(energies, dtype=float)
+        if energies.ndim != 1 or energies.size == 0 or np.any(energies <= 0):
+            raise ValueError(
+                f"energies must be a non-empty 1-D array of kinetic energies > 0 (mc^2); got "
+                f"{energies!r}."
+            )
+        check_interval(noise_dex, "noise_dex", "SurrogateSimulator", low=0)
+        self.surrogate = surrogate
+        self.energies = energies
+        self.noise_dex = noise_dex
+        self.floor = floor
+
+    def log10_d(self, theta: Any) -> np.ndarray:
+        """Noise-free ``log10 D`` at each energy, shape ``(n, n_energies)``.
+
+        Parameters
+        ----------
+        theta : array-like of shape (2,) or (n, 2)
+            ``(b, log10 lambda_perp)`` per row.
+
+        Returns
+        -------
+        ndarray of shape (n, n_energies)
+            Logarithm of the surrogate's coefficient at every energy.
+        """
+        theta = np.atleast_2d(np.asarray(theta, dtype=float))
+        if theta.ndim != 2 or theta.shape[1] != 2:
+            raise ValueError(
+                f"theta must have shape (2,) or (n, 2) holding (b, log10 lambda_perp); got "
+                f"{np.shape(theta)}."
+            )
+        n, m = len(theta), len(self.energies)
+        X = np.empty((n * m, 3))
+        X[:, 0] = np.tile(self.energies, n)
+        X[:, 1] = np.repeat(theta[:, 0], m)
+        X[:, 2] = np.repeat(10.0 ** theta[:, 1], m)
+        d = np.asarray(self.surrogate.predict(X), dtype=float).reshape(n, m)
+        return np.log10(np.maximum(d, self.floor))
+
+    def __call__(self, theta: Any, *, random_state: Any = None) -> np.ndarray:
+        """Simulate noisy measurements for one ``theta`` (shape (2,)) or a batch (n, 2)."""
+        rng = check_random_state(random_state)
+        clean = self.log10_d(theta)
+        noisy = clean + self.noise_dex * rng.standard_normal(clean.shape)
+        return noisy[0] if np.ndim(theta) == 1 else noisy

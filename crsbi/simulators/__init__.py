@@ -1,5 +1,42 @@
-"""Fast simulators: plain functions ``simulate_x(params, *, random_state=None, **config)``."""
+"""Fast simulators: plain functions ``simulate_x(params, *, random_state=None, **config)``.
+
+- :mod:`~crsbi.simulators.gaussian_linear`: reference model with an analytic posterior;
+- :mod:`~crsbi.simulators.turbulence`: synthetic turbulent magnetic fields (wave sums);
+- :mod:`~crsbi.simulators.particles`: relativistic Boris pusher and running diffusion
+  coefficients of test particles (Palade 2023).
+"""
 
 from crsbi.simulators.gaussian_linear import gaussian_linear_posterior, simulate_gaussian_linear
+from crsbi.simulators.particles import (
+    PALADE_BOUNDS,
+    DiffusionResult,
+    Trajectories,
+    initial_momenta,
+    simulate_d_perp,
+    simulate_diffusion,
+    trace_particles,
+)
+from crsbi.simulators.turbulence import (
+    TURBULENCE_MODELS,
+    WaveSet,
+    draw_waves,
+    evaluate_field,
+    slab_correlation_length,
+)
 
-__all__ = ["gaussian_linear_posterior", "simulate_gaussian_linear"]
+__all__ = [
+    "PALADE_BOUNDS",
+    "TURBULENCE_MODELS",
+    "DiffusionResult",
+    "Trajectories",
+    "WaveSet",
+    "draw_waves",
+    "evaluate_field",
+    "gaussian_linear_posterior",
+    "initial_momenta",
+    "simulate_d_perp",
+    "simulate_diffusion",
+    "simulate_gaussian_linear",
+    "slab_correlation_length",
+    "trace_particles",
+]
