@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.crsbi-installed
 PYTEST_ARGS ?= -n auto
 
-.PHONY: demo test lint bench docs install clean
+.PHONY: demo test lint bench install clean
 
 install: $(STAMP)
 
@@ -32,10 +32,6 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script; done
-
-docs: $(STAMP)
-	$(PY) -m pip install -e '.[docs]'
-	$(VENV)/bin/sphinx-build -b html docs docs/_build/html
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache crsbi-demo docs/_build

@@ -68,6 +68,7 @@ def main() -> None:
         hidden_sizes=(64, 64),
         n_estimators=args.n_estimators,
         log_features=[0, 2],
+        target_prefactor=(1, 2),  # D_perp = b^2 g(T, b, lambda): exact at b = 0
         lr=2e-3,
         batch_size=64,
         max_epochs=800,
@@ -169,7 +170,7 @@ def main() -> None:
         rows,
         notes=(
             f"DiffusionSurrogate, {args.n_estimators}-member ensemble of MLP(3->64->64->1, tanh), "
-            "inputs log10(T), b, log10(lambda_perp); target asinh(D/s). 10% hold-out. "
+            "inputs log10(T), b, log10(lambda_perp); target log(D / b^2). 10% hold-out. "
             "The simulated labels carry their own Monte Carlo error (row 'label noise'); the "
             "relative error against them cannot fall below it. Figures: "
             "bench_surrogate_pred_vs_sim.png, bench_surrogate_error_map.png, "

@@ -88,6 +88,11 @@ class DiffusionSurrogate(RegressorMixin, BaseEstimator):
     log_features : sequence of int or None, default=None
         Input columns that are positive and span decades (e.g. ``lambda_perp``),
         taken as ``log10`` before standardisation.
+    target_prefactor : tuple (int, float) or None, default=None
+        ``(column, power)``: learn ``y / X[:, column] ** power`` and multiply it back,
+        e.g. ``(1, 2)`` for the quasi-linear ``D_perp ~ b^2`` scaling. Rows where the
+        prefactor vanishes (exact ``b = 0`` points) must have ``y = 0``; they are then
+        reproduced exactly and need no fitting, so the log transform stays usable.
     lr, weight_decay, batch_size, max_epochs, validation_fraction, patience, \
 device, verbose
         Training parameters of every member, see :class:`crsbi._base.BaseNeuralEstimator`.
@@ -130,6 +135,7 @@ device, verbose
         n_estimators: int = 1,
         target_transform: str = "auto",
         log_features: Sequence[int] | None = None,
+        target_prefactor: tuple[int, float] | None = None,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 64,
@@ -145,6 +151,7 @@ device, verbose
         self.n_estimators = n_estimators
         self.target_transform = target_transform
         self.log_features = log_features
+        self.target_prefactor = target_prefactor
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -176,6 +183,26 @@ device, verbose
                 )
             Z[:, self._log_columns_] = np.log10(logged)
         return Z
+
+    def _prefactor(self, X: np.ndarray) -> np.ndarray:
+        if self.target_prefactor is None:
+            return np.ones(len(X))
+        try:
+            column, power = self.target_prefactor
+            column, power = int(column), float(power)
+        except (TypeError, ValueError):
+            raise ValueError(
+                "target_prefactor must be None or a (column, power) pair. "
+                f"Got {self.target_prefactor!r} instead."
+            ) from None
+        if not -X.shape[1] <= column < X.shape[1]:
+            raise ValueError(
+                f"target_prefactor's column must index the {X.shape[1]} inputs; got {column}."
+            )
+        values = X[:, column]
+        if np.any(values < 0):
+            raise ValueError(f"Column {column} of X (target_prefactor) must be >= 0.")
+        return values**power
 
     def _forward_target(self, y: np.ndarray) -> np.ndarray:
         if self.target_transform_ == "log":
@@ -218,6 +245,16 @@ device, verbose
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
         self.n_outputs_ = y2.shape[1]
+        prefactor = self._prefactor(X)
+        vanishing = prefactor == 0
+        if np.any(y2[vanishing] != 0):
+            raise ValueError(
+                f"target_prefactor={self.target_prefactor} vanishes on {int(vanishing.sum())} "
+                "rows, where y must then be 0; found non-zero targets there."
+            )
+        X, y2 = X[~vanishing], y2[~vanishing] / prefactor[~vanishing, None]
+        if len(X) < 2:
+            raise ValueError("Fewer than 2 rows remain where target_prefactor is non-zero.")
         transform = self.target_transform
         if transform == "auto":
             transform = "log" if np.all(y2 > 0) else "asinh"
@@ -281,7 +318,8 @@ device, verbose
         check_is_fitted(self, "estimators_")
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
         Z = (self._features(X) - self.feature_mean_) / self.feature_scale_
-        members = np.stack(
+        prefactor = self._prefactor(X)[None, :, None]
+        members = prefactor * np.stack(
             [self._inverse_target(est.predict(Z).reshape(len(Z), -1)) for est in self.estimators_]
         )
         mean = members.mean(axis=0)

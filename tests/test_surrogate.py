@@ -117,3 +117,23 @@ def test_cross_validation_and_grid_search(data):
     assert np.all(scores > 0.9)
     search = GridSearchCV(model, {"hidden_sizes": [(4,), (32, 32)]}, cv=2).fit(X[:600], y[:600])
     assert search.best_params_ == {"hidden_sizes": (32, 32)}
+
+
+def test_prefactor_keeps_relative_accuracy_down_to_tiny_b(data):
+    X, y = data
+    X0 = X[:60].copy()
+    X0[:, 1] = 0.0  # exact analytic points: no turbulence, D_perp = 0
+    Xa = np.vstack([X[:1000], X0])
+    ya = np.concatenate([y[:1000], np.zeros(60)])
+    model = DiffusionSurrogate(target_prefactor=(1, 2), log_features=[0, 2], **FAST).fit(Xa, ya)
+    assert model.target_transform_ == "log"
+    assert np.all(model.predict(X0) == 0.0)  # reproduced exactly, by construction
+    tiny = X[1000:].copy()
+    tiny[:, 1] = 0.011  # below every training b: D ~ 1e-4 of typical values
+    assert relative_error(toy_d_perp(tiny), model.predict(tiny)) < 0.1
+    bad = ya.copy()
+    bad[-1] = 1.0
+    with pytest.raises(ValueError, match="y must then be 0"):
+        DiffusionSurrogate(target_prefactor=(1, 2), **FAST).fit(Xa, bad)
+    with pytest.raises(ValueError, match="column, power"):
+        DiffusionSurrogate(target_prefactor=3, **FAST).fit(Xa, ya)

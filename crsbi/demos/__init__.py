@@ -32,7 +32,11 @@ __all__ = [
 ]
 
 #: Modules that define demo steps; importing one registers its steps.
-STEP_MODULES: tuple[str, ...] = ("crsbi.demos.core", "crsbi.demos.inference")
+STEP_MODULES: tuple[str, ...] = (
+    "crsbi.demos.core",
+    "crsbi.demos.inference",
+    "crsbi.demos.surrogate",
+)
 
 
 @dataclass(frozen=True)
