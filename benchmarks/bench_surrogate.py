@@ -45,7 +45,7 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=1)
     args = parser.parse_args()
     config = {"n_particles": args.n_particles, "n_waves": args.n_waves, "n_steps": args.n_steps}
-    tag = f"db_{args.n_simulations}_{args.n_particles}_{args.n_waves}_{args.n_steps}"
+    tag = f"logdb_{args.n_simulations}_{args.n_particles}_{args.n_waves}_{args.n_steps}"
     start = time.perf_counter()
     db = make_diffusion_database(
         CACHE / tag, args.n_simulations, n_jobs=args.n_jobs, random_state=0, **config

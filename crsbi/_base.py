@@ -34,8 +34,7 @@ from torch import nn
 
 from crsbi._training import build_optimizer, train_module
 from crsbi.utils._device import resolve_device
-from crsbi.utils._persistence import load as _load
-from crsbi.utils._persistence import save as _save
+from crsbi.utils._persistence import PersistenceMixin
 from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
 from crsbi.utils._validation import check_interval
 
@@ -45,7 +44,7 @@ __all__ = ["BaseNeuralEstimator"]
 PREDICT_BATCH_SIZE = 4096
 
 
-class BaseNeuralEstimator(BaseEstimator):
+class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
     """Base class of crsbi's torch estimators (not used directly).
 
     Subclasses accept these common parameters, documented once here:
@@ -284,32 +283,6 @@ class BaseNeuralEstimator(BaseEstimator):
         if "device_" in state:
             state["device_"] = "cpu"
         return state
-
-    def save(self, path: str | Any) -> None:
-        """Write the estimator to ``path`` (joblib file, weights on CPU).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file; parent directories must exist.
-        """
-        _save(self, path)
-
-    @classmethod
-    def load(cls, path: str | Any) -> BaseNeuralEstimator:
-        """Read an estimator written by :meth:`save` and check its type.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            File written by :meth:`save` or :func:`crsbi.utils.save`.
-
-        Returns
-        -------
-        BaseNeuralEstimator
-            The estimator, with its network on the CPU.
-        """
-        return _load(path, expected_type=cls)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

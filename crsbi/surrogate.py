@@ -19,6 +19,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from crsbi.neural import NeuralRegressor
+from crsbi.utils._persistence import PersistenceMixin
 from crsbi.utils._random import check_random_state
 from crsbi.utils._validation import check_interval, check_option
 
@@ -64,7 +65,7 @@ def relative_error(y_true: Any, y_pred: Any) -> float:
     return float(np.sqrt(np.mean(ratio**2)))
 
 
-class DiffusionSurrogate(RegressorMixin, BaseEstimator):
+class DiffusionSurrogate(PersistenceMixin, RegressorMixin, BaseEstimator):
     """Neural surrogate of diffusion coefficients, optionally a deep ensemble.
 
     Inputs are standardised internally (after ``log10`` of the columns named in

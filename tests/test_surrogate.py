@@ -91,6 +91,10 @@ def test_reproducible_and_pickles(tmp_path, data):
     assert np.array_equal(a.predict(X), b.predict(X))
     joblib.dump(a, tmp_path / "s.joblib")
     assert np.array_equal(joblib.load(tmp_path / "s.joblib").predict(X), a.predict(X))
+    a.save(tmp_path / "saved.joblib")
+    assert np.array_equal(
+        DiffusionSurrogate.load(tmp_path / "saved.joblib").predict(X), a.predict(X)
+    )
 
 
 def test_input_errors(data):

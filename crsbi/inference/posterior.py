@@ -22,8 +22,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from crsbi.inference._common import check_param_names
 from crsbi.utils._device import resolve_device
-from crsbi.utils._persistence import load as _load
-from crsbi.utils._persistence import save as _save
+from crsbi.utils._persistence import PersistenceMixin
 from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
 from crsbi.utils._validation import check_finite, check_interval, check_option
 
@@ -43,7 +42,7 @@ def _as_tensor(array: np.ndarray, device: str) -> torch.Tensor:
     return torch.from_numpy(np.array(array, dtype=np.float32)).to(device)
 
 
-class PosteriorEstimator(BaseEstimator):
+class PosteriorEstimator(PersistenceMixin, BaseEstimator):
     """Neural posterior estimation (sbi NPE) with the scikit-learn estimator contract.
 
     ``fit(X, y)`` learns ``q(theta | x)`` from simulations, where ``X`` holds the
@@ -737,32 +736,6 @@ class PosteriorEstimator(BaseEstimator):
             state.update(fitted)
             state["device_"] = "cpu"
         return state
-
-    def save(self, path: Any) -> None:
-        """Write the estimator to ``path`` (joblib file, networks on CPU).
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            Destination file; parent directories must exist.
-        """
-        _save(self, path)
-
-    @classmethod
-    def load(cls, path: Any) -> PosteriorEstimator:
-        """Read an estimator written by :meth:`save` and check its type.
-
-        Parameters
-        ----------
-        path : str or os.PathLike
-            File written by :meth:`save` or :func:`crsbi.utils.save`.
-
-        Returns
-        -------
-        PosteriorEstimator
-            The estimator, on the CPU.
-        """
-        return _load(path, expected_type=cls)
 
     # ------------------------------------------------------------ sklearn
     def _expected_failed_checks(self) -> dict[str, str]:

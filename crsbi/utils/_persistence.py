@@ -9,7 +9,7 @@ from typing import Any
 
 import joblib
 
-__all__ = ["load", "save"]
+__all__ = ["PersistenceMixin", "load", "save"]
 
 _FORMAT = "crsbi-estimator"
 
@@ -89,3 +89,36 @@ def load(path: str | os.PathLike, *, expected_type: type | None = None) -> Any:
             f"{path} holds a {type(estimator).__name__}, not a {expected_type.__name__}."
         )
     return estimator
+
+
+class PersistenceMixin:
+    """``save(path)`` and ``Class.load(path)`` for crsbi estimators.
+
+    Networks reach the file on the CPU through each estimator's ``__getstate__``.
+    """
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write the estimator to ``path`` (joblib file, networks on the CPU).
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            Destination file; parent directories must exist.
+        """
+        save(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Any:
+        """Read an estimator written by :meth:`save` and check that it is a ``cls``.
+
+        Parameters
+        ----------
+        path : str or os.PathLike
+            File written by :meth:`save` or :func:`crsbi.utils.save`.
+
+        Returns
+        -------
+        object
+            The estimator, with its networks on the CPU.
+        """
+        return load(path, expected_type=cls)
