@@ -7,9 +7,7 @@ Scikit-learn-style estimators, simulators and inference tools.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
+from crsbi._lazy import lazy_exports
 from crsbi._version import __version__
 
 __all__ = [
@@ -40,14 +38,4 @@ _LAZY = {
     "save": "crsbi.utils",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'crsbi' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -5,8 +5,7 @@ Names load lazily, so ``import crsbi.inference`` does not import ``sbi`` or ``em
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from crsbi._lazy import lazy_exports
 
 __all__ = [
     "CalibrationReport",
@@ -32,14 +31,4 @@ _LAZY = {
     "plot_sbc_ranks": "crsbi.plotting",
 }
 
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'crsbi.inference' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)
