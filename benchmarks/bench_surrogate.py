@@ -27,7 +27,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from _report import RESULTS, write_report
 
-from crsbi.datasets.diffusion import make_diffusion_database
+from crsbi.datasets.diffusion import DiffusionDatabase, make_diffusion_database
 from crsbi.plotting import plot_predicted_vs_simulated, plot_surrogate_slice
 from crsbi.simulators import simulate_diffusion
 from crsbi.surrogate import DiffusionSurrogate, relative_error
@@ -43,12 +43,33 @@ def main() -> None:
     parser.add_argument("--n-steps", type=int, default=1000)
     parser.add_argument("--n-estimators", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=1)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        default=[0, 1],
+        help="one campaign of --n-simulations per seed; the databases are concatenated",
+    )
     args = parser.parse_args()
     config = {"n_particles": args.n_particles, "n_waves": args.n_waves, "n_steps": args.n_steps}
     tag = f"logdb_{args.n_simulations}_{args.n_particles}_{args.n_waves}_{args.n_steps}"
     start = time.perf_counter()
-    db = make_diffusion_database(
-        CACHE / tag, args.n_simulations, n_jobs=args.n_jobs, random_state=0, **config
+    parts = [
+        make_diffusion_database(
+            CACHE / (tag if seed == 0 else f"{tag}_seed{seed}"),
+            args.n_simulations,
+            n_jobs=args.n_jobs,
+            random_state=seed,
+            **config,
+        )
+        for seed in args.seeds
+    ]
+    db = DiffusionDatabase(
+        **{
+            name: np.concatenate([getattr(part, name) for part in parts])
+            for name in ("X", "d_perp", "d_par", "d_perp_err", "exponent_perp", "analytic")
+        },
+        config=parts[0].config,
     )
     build_s = time.perf_counter() - start
 
@@ -129,7 +150,11 @@ def main() -> None:
             "value": f"{int((~db.analytic).sum())} (+{int(db.analytic.sum())})",
         },
         {"quantity": "simulator settings", "value": json.dumps(config)},
-        {"quantity": "database build time [s] (0 if resumed)", "value": round(build_s, 1)},
+        {
+            "quantity": "campaign seeds (one database of n_simulations each)",
+            "value": " ".join(map(str, args.seeds)),
+        },
+        {"quantity": "database build time [s] (~0 if resumed)", "value": round(build_s, 1)},
         {"quantity": "hold-out relative error (all rows)", "value": round(rel, 4)},
         {"quantity": "hold-out relative error (diffusive rows)", "value": round(rel_diffusive, 4)},
         {"quantity": "label noise of the simulations (rms D_err/D)", "value": round(noise, 4)},
