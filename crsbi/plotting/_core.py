@@ -1,4 +1,4 @@
-"""Matplotlib helpers for looking at crsbi results."""
+"""Plots of training histories, calibration and surrogate results."""
 
 from __future__ import annotations
 

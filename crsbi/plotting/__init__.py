@@ -1,0 +1,22 @@
+"""Matplotlib helpers for looking at crsbi results.
+
+One private module per topic (``_core`` for training and inference); every public
+plot function is re-exported here, so ``from crsbi.plotting import plot_x`` works
+for all of them.
+"""
+
+from crsbi.plotting._core import (
+    plot_coverage,
+    plot_history,
+    plot_predicted_vs_simulated,
+    plot_sbc_ranks,
+    plot_surrogate_slice,
+)
+
+__all__ = [
+    "plot_coverage",
+    "plot_history",
+    "plot_predicted_vs_simulated",
+    "plot_sbc_ranks",
+    "plot_surrogate_slice",
+]
