@@ -1,13 +1,15 @@
 # crsbi: two commands do all the set-up on a fresh machine.
 #   make demo   create .venv if missing, install crsbi[dev], run `crsbi demo`
 #   make test   same set-up, then the test suite (with doctests)
+#   make docs   the documentation site (Sphinx) in docs/_build/html, tutorials executed
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.crsbi-installed
+DOCS_STAMP := $(VENV)/.crsbi-docs-installed
 PYTEST_ARGS ?= -n auto
 
-.PHONY: demo test lint bench install clean
+.PHONY: demo test lint bench docs install clean
 
 install: $(STAMP)
 
@@ -25,6 +27,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS) tests crsbi --doctest-modules
+
+$(DOCS_STAMP): pyproject.toml $(STAMP)
+	$(PY) -m pip install -e '.[dev,docs]'
+	touch $(DOCS_STAMP)
+
+# -W: a warning fails the build; tutorials run in quick mode (cached between builds)
+docs: $(DOCS_STAMP)
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+	@echo "site: docs/_build/html/index.html"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check crsbi tests benchmarks tutorials

@@ -57,7 +57,7 @@ _PRIOR_PROBE_SEED = 20240601  # fixed: the probe fingerprints the prior, not the
 
 
 class BoxPrior:
-    """Uniform prior on the box ``[low_1, high_1] x ... x [low_d, high_d]``.
+    """Uniform prior on a box: independent uniform bounds ``low[i] <= theta[i] <= high[i]``.
 
     It follows the campaign prior protocol: ``sample(n, random_state=...)`` returns an
     ``(n, d)`` array and draws from the given generator only.

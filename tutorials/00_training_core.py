@@ -6,9 +6,6 @@
 # and shows that early stopping restores the best weights.
 
 # %%
-import matplotlib
-
-matplotlib.use("Agg")
 import numpy as np
 from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
@@ -38,3 +35,4 @@ fitted = pipe[-1]
 print(f"{fitted.n_iter_} epochs run, weights of epoch {fitted.best_epoch_} restored")
 ax = plot_history(fitted, metrics=["val_r2"])
 ax.figure.savefig("training_core_history.png", dpi=100)
+ax.figure

@@ -68,7 +68,7 @@ class PosteriorEstimator(PersistenceMixin, BaseEstimator):
         (e.g. ``sbi.utils.BoxUniform``). It is copied, never modified. With ``None``
         the prior is a uniform box: from ``prior_low``/``prior_high`` when given,
         otherwise the range of the training parameters padded by 10 % of that range
-        on each side (by 0.1 max(1, |value|) for a constant parameter). The data-driven
+        on each side (by 0.1 ``max(1, |value|)`` for a constant parameter). The data-driven
         box is a convenience; in simulation-based inference you know the prior you
         drew the parameters from and should pass it.
     prior_low, prior_high : float, array-like of shape (n_params,) or None
