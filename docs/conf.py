@@ -14,6 +14,9 @@ sys.path.insert(0, str(ROOT))
 
 import crsbi  # noqa: E402
 
+sys.path.insert(0, str(DOCS))
+from _report import write_results_page  # noqa: E402
+
 project = "crsbi"
 author = "crsbi developers"
 copyright = "2026, crsbi developers"  # noqa: A001
@@ -30,7 +33,7 @@ extensions = [
 html_theme = "pydata_sphinx_theme"
 html_title = f"crsbi {release}"
 html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
-exclude_patterns = ["_build", "conf.py", "results/*.json", "jupyter_execute"]
+exclude_patterns = ["_build", "conf.py", "_report.py", "results/*.json", "jupyter_execute"]
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".py": "myst-nb"}
 
 # API pages: one per public name, written by autosummary from docs/api.rst
@@ -113,6 +116,7 @@ def _copy_tutorials() -> None:
 
 _write_api_page()
 _copy_tutorials()
+write_results_page()
 
 
 def _skip_member(app, what, name, obj, skip, options):  # noqa: ARG001
