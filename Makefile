@@ -38,8 +38,8 @@ docs: $(DOCS_STAMP)
 	@echo "site: docs/_build/html/index.html"
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check crsbi tests benchmarks tutorials
-	$(VENV)/bin/ruff format --check crsbi tests benchmarks tutorials
+	$(VENV)/bin/ruff check crsbi tests benchmarks tutorials docs/*.py
+	$(VENV)/bin/ruff format --check crsbi tests benchmarks tutorials docs/*.py
 
 bench: $(STAMP)
 	@set -e; for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script; done

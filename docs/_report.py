@@ -105,7 +105,9 @@ PAPERS: tuple[Paper, ...] = (
             "power); CR_Diff_Fiducial best (99.2%); MHD recall lowest (77.9%)."
         ),
         benchmarks=("bench_classifier",),
-        differences="Trained on crsbi's CR-fluid maps, not Athena++ cubes (docs/classification.md).",
+        differences=(
+            "Trained on crsbi's CR-fluid maps, not Athena++ cubes (docs/classification.md)."
+        ),
     ),
     Paper(
         title="Generative model of test-particle trajectories (TrajectoryGenerator)",

@@ -19,7 +19,7 @@ from _report import write_results_page  # noqa: E402
 
 project = "crsbi"
 author = "crsbi developers"
-copyright = "2026, crsbi developers"  # noqa: A001
+copyright = "2026, crsbi developers"
 version = release = crsbi.__version__
 
 extensions = [
@@ -98,9 +98,21 @@ def _write_api_page() -> None:
             entries.append(f"   {attr}")
         if not entries:
             continue
-        lines += [f"``{name}``", "-" * (len(name) + 4), "", f".. automodule:: {name}",
-                  "   :no-members:", "", f".. currentmodule:: {name}", "",
-                  ".. autosummary::", "   :toctree: generated", "", *entries, ""]
+        lines += [
+            f"``{name}``",
+            "-" * (len(name) + 4),
+            "",
+            f".. automodule:: {name}",
+            "   :no-members:",
+            "",
+            f".. currentmodule:: {name}",
+            "",
+            ".. autosummary::",
+            "   :toctree: generated",
+            "",
+            *entries,
+            "",
+        ]
     (DOCS / "api.rst").write_text("\n".join(lines))
 
 
@@ -119,12 +131,12 @@ _copy_tutorials()
 write_results_page()
 
 
-def _skip_member(app, what, name, obj, skip, options):  # noqa: ARG001
+def _skip_member(app, what, name, obj, skip, options):
     """Hide scikit-learn's generated metadata-routing setters (``set_*_request``)."""
     if name.startswith("set_") and name.endswith("_request"):
         return True
     return skip
 
 
-def setup(app):  # noqa: D103
+def setup(app):
     app.connect("autodoc-skip-member", _skip_member)

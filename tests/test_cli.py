@@ -75,6 +75,10 @@ def test_demo_command_end_to_end(tmp_path, capsys):
     assert float(figures["NPE vs emcee C2ST (0.5 = same)"]) < 0.65
     assert figures["calibrated (alpha=0.01)"] == "True"
     assert (tmp_path / "inference_coverage.png").is_file()
+    report = (tmp_path / "report.md").read_text()
+    for name in ("## training-core", "## inference", "## surrogate"):
+        assert name in report
+    assert "![inference_coverage.png](inference_coverage.png)" in report
     # surrogate of real (small) test-particle runs: error within ~2.5x the label noise
     assert float(figures["hold-out relative error"]) < 2.5 * float(
         figures["label noise (rms D_err/D)"]

@@ -29,7 +29,11 @@ __all__ = [
     "available_steps",
     "register",
     "run_demo",
+    "write_report",
 ]
+
+#: Name of the report that :func:`run_demo` writes into its output directory.
+REPORT_NAME = "report.md"
 
 #: Modules that define demo steps; importing one registers its steps.
 STEP_MODULES: tuple[str, ...] = (
@@ -65,6 +69,8 @@ class DemoResult:
     name: str
     figures: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    description: str = ""
+    files: list[str] = field(default_factory=list)
 
 
 _REGISTRY: dict[str, DemoStep] = {}
@@ -132,7 +138,8 @@ def run_demo(
     Returns
     -------
     list of DemoResult
-        One per step, in running order.
+        One per step, in running order. A Markdown report with every step's figures and
+        plots is written to ``output_dir / "report.md"`` (see :func:`write_report`).
 
     Raises
     ------
@@ -153,12 +160,72 @@ def run_demo(
     results = []
     for step in selected:
         echo(f"== {step.name}: {step.description}")
+        before = {p: p.stat().st_mtime_ns for p in output.iterdir()}
         start = time.perf_counter()
         figures = step.function(context)
-        result = DemoResult(step.name, figures, time.perf_counter() - start)
+        seconds = time.perf_counter() - start
+        written = sorted(
+            p.name
+            for p in output.iterdir()
+            if p.is_file() and p.name != REPORT_NAME and before.get(p) != p.stat().st_mtime_ns
+        )
+        result = DemoResult(step.name, figures, seconds, step.description, written)
         for key, value in figures.items():
-            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-            echo(f"   {key:<32} {shown}")
+            echo(f"   {key:<32} {_format(value)}")
         echo(f"   {'time [s]':<32} {result.seconds:.1f}")
         results.append(result)
+    report = write_report(results, output)
+    echo(f"report with all figures: {report}")
     return results
+
+
+def _format(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def write_report(results: Sequence[DemoResult], output_dir: str | Path) -> Path:
+    """Write a Markdown report of demo results, with their plots, into ``output_dir``.
+
+    Parameters
+    ----------
+    results : sequence of DemoResult
+        Step outcomes, as returned by :func:`run_demo`.
+    output_dir : str or pathlib.Path
+        Folder that holds the steps' files; the report links them by relative path.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the report (``output_dir / "report.md"``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from crsbi.demos import DemoResult, write_report
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = write_report([DemoResult("step", {"R^2": 0.98}, 1.5)], folder)
+    ...     print(path.read_text().splitlines()[0])
+    # crsbi demo report
+    """
+    output = Path(output_dir)
+    lines = ["# crsbi demo report", ""]
+    lines += [
+        f"{len(results)} step(s), {sum(r.seconds for r in results):.1f} s in all. "
+        "Figures are the steps' headline numbers; plots follow each table.",
+        "",
+    ]
+    for result in results:
+        lines += [f"## {result.name}", ""]
+        if result.description:
+            lines += [result.description, ""]
+        lines += ["| figure | value |", "|---|---|"]
+        lines += [f"| {key} | {_format(value)} |" for key, value in result.figures.items()]
+        lines += [f"| time [s] | {result.seconds:.1f} |", ""]
+        for name in result.files:
+            if name.lower().endswith((".png", ".svg", ".jpg")):
+                lines += [f"![{name}]({name})", ""]
+            else:
+                lines += [f"- [{name}]({name})", ""]
+    path = output / REPORT_NAME
+    path.write_text("\n".join(lines))
+    return path
