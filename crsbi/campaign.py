@@ -174,6 +174,21 @@ class CampaignResult:
         Position of each sample in the campaign (gaps where samples were left out).
     manifest : dict
         Configuration of the campaign (seed, simulator, prior, sizes, crsbi version).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from functools import partial
+    >>> from crsbi import BoxPrior, Campaign
+    >>> from crsbi.simulators import simulate_gaussian_linear
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     campaign = Campaign(partial(simulate_gaussian_linear, noise_std=0.1), folder,
+    ...                         prior=BoxPrior([-1, -1], [1, 1]), n_simulations=8,
+    ...                         chunk_size=4, random_state=0, verbose=0)
+    ...     _ = campaign.run()
+    ...     result = campaign.load()
+    >>> len(result), result.theta.shape, result.x.shape
+    (8, (8, 2), (8, 2))
     """
 
     theta: np.ndarray
@@ -214,6 +229,20 @@ class CampaignSummary:
         Worker time spent on the stored chunks, summed over all runs, in seconds.
     failures : dict of str to int
         Stored failures per :class:`SimulationStatus` name.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from functools import partial
+    >>> from crsbi import BoxPrior, Campaign
+    >>> from crsbi.simulators import simulate_gaussian_linear
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     campaign = Campaign(partial(simulate_gaussian_linear, noise_std=0.1), folder,
+    ...                         prior=BoxPrior([-1], [1]), n_simulations=6, chunk_size=3,
+    ...                         random_state=0, verbose=0)
+    ...     summary = campaign.run(max_chunks=1)
+    >>> summary.n_done, summary.n_pending, summary.n_chunks_done
+    (3, 3, 1)
     """
 
     n_simulations: int

@@ -45,7 +45,14 @@ STEP_MODULES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class DemoContext:
-    """What a demo step gets: where to write, how to seed, how much to print."""
+    """What a demo step gets: where to write, how to seed, how much to print.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> DemoContext(output_dir=Path("out"), verbose=0).random_state
+    0
+    """
 
     output_dir: Path
     random_state: int = 0
@@ -54,7 +61,15 @@ class DemoContext:
 
 @dataclass(frozen=True)
 class DemoStep:
-    """A registered demo step."""
+    """A registered demo step.
+
+    Examples
+    --------
+    >>> from crsbi.demos import available_steps
+    >>> step = available_steps()[0]
+    >>> step.name, callable(step.function)
+    ('training-core', True)
+    """
 
     name: str
     description: str
@@ -64,7 +79,13 @@ class DemoStep:
 
 @dataclass
 class DemoResult:
-    """Outcome of one step: its headline figures and its wall time in seconds."""
+    """Outcome of one step: its headline figures and its wall time in seconds.
+
+    Examples
+    --------
+    >>> DemoResult("step", {"R^2": 0.98}, seconds=1.5).figures["R^2"]
+    0.98
+    """
 
     name: str
     figures: dict[str, Any] = field(default_factory=dict)
@@ -94,6 +115,17 @@ def register(
     -------
     callable
         Decorator returning the function unchanged.
+
+    Examples
+    --------
+    In a module listed in ``STEP_MODULES``::
+
+        from crsbi.demos import DemoContext, register
+
+        @register("my-part", description="one line shown by --list", order=50)
+        def my_part(context: DemoContext) -> dict:
+            ...  # write plots under context.output_dir, seed with context.random_state
+            return {"headline figure": 0.95}
     """
 
     def decorator(function: Callable[[DemoContext], dict[str, Any]]):
@@ -106,7 +138,14 @@ def register(
 
 
 def available_steps() -> list[DemoStep]:
-    """All registered steps, in running order."""
+    """All registered steps, in running order.
+
+    Examples
+    --------
+    >>> from crsbi.demos import available_steps
+    >>> "surrogate" in [step.name for step in available_steps()]
+    True
+    """
     for module in STEP_MODULES:
         importlib.import_module(module)
     return sorted(_REGISTRY.values(), key=lambda step: (step.order, step.name))
@@ -145,6 +184,15 @@ def run_demo(
     ------
     ValueError
         If a requested step does not exist.
+
+    Examples
+    --------
+    From Python rather than the command line (``crsbi demo --steps training-core``)::
+
+        from crsbi.demos import run_demo
+
+        results = run_demo(["training-core"], output_dir="out", verbose=0)
+        results[0].figures        # headline numbers; out/report.md has the plots
     """
     known = {step.name: step for step in available_steps()}
     if steps is None:

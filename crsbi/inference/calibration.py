@@ -80,6 +80,15 @@ class CalibrationReport:
         Fraction of rounds whose true parameter lies in the HPD region of each level.
     hpd_ks_pvalue : float
         KS p-value of the uniformity of ``hpd_credibility``.
+
+    Examples
+    --------
+    A report is what :func:`run_calibration` returns; its ``passed`` check and the
+    ``plot_*`` helpers read these fields:
+
+    >>> from crsbi.inference import CalibrationReport
+    >>> "sbc_ks_pvalues" in CalibrationReport.__dataclass_fields__
+    True
     """
 
     param_names: list[str]

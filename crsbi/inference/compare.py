@@ -46,6 +46,16 @@ class PosteriorComparison:
         they are indistinguishable, 1 when disjoint.
     n_samples : int
         Samples per set used (both subsampled to a common size).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.inference import compare_posteriors
+    >>> rng = np.random.default_rng(0)
+    >>> a, b = rng.normal(size=(500, 2)), rng.normal(0.5, 1.0, size=(500, 2))
+    >>> result = compare_posteriors(a, b, random_state=0)
+    >>> bool(np.all(np.abs(result.mean_difference - 0.5) < 0.2))
+    True
     """
 
     param_names: tuple[str, ...]

@@ -171,6 +171,14 @@ def plot_coverage(report: Any, *, band: float = 0.95, ax: Any = None) -> Any:
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    With a :class:`crsbi.inference.CalibrationReport` from :func:`crsbi.run_calibration`::
+
+        report = run_calibration(npe, theta_test, x_test)
+        ax = plot_coverage(report)
+        ax.figure.savefig("coverage.png")
     """
     import matplotlib.pyplot as plt
 
@@ -298,6 +306,13 @@ def plot_surrogate_slice(
     -------
     matplotlib.axes.Axes
         The axes drawn on; shaded bands show the ensemble spread (+- 1 std).
+
+    Examples
+    --------
+    With a fitted :class:`crsbi.DiffusionSurrogate` over (log10 T, b, log10 lambda_perp)::
+
+        ax = plot_surrogate_slice(model, base=[0.0, 0.5, 0.0], vary=1,
+                                  values=np.linspace(0.05, 1, 50), curves=(2, [-1, 0, 1]))
     """
     import matplotlib.pyplot as plt
 

@@ -67,6 +67,17 @@ def load(path: str | os.PathLike, *, expected_type: type | None = None) -> Any:
         If ``path`` does not exist.
     ValueError
         If the file was not written by :func:`save`.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from crsbi.neural import NeuralRegressor
+    >>> from crsbi.utils import load, save
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = os.path.join(folder, "model.joblib")
+    ...     save(NeuralRegressor(lr=0.01), path)
+    ...     load(path, expected_type=NeuralRegressor).lr
+    0.01
     """
     from crsbi._version import __version__
 

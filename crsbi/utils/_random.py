@@ -71,6 +71,13 @@ def torch_seed(rng: np.random.Generator) -> int:
     -------
     int
         A seed in ``[0, 2**63 - 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.utils import torch_seed
+    >>> torch_seed(np.random.default_rng(0)) == torch_seed(np.random.default_rng(0))
+    True
     """
     return int(rng.integers(0, 2**63 - 1, dtype=np.int64))
 
