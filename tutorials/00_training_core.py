@@ -35,4 +35,3 @@ fitted = pipe[-1]
 print(f"{fitted.n_iter_} epochs run, weights of epoch {fitted.best_epoch_} restored")
 ax = plot_history(fitted, metrics=["val_r2"])
 ax.figure.savefig("training_core_history.png", dpi=100)
-ax.figure
