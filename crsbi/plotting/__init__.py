@@ -12,11 +12,13 @@ from crsbi.plotting._core import (
     plot_sbc_ranks,
     plot_surrogate_slice,
 )
+from crsbi.plotting._sky import plot_sky_map
 
 __all__ = [
     "plot_coverage",
     "plot_history",
     "plot_predicted_vs_simulated",
     "plot_sbc_ranks",
+    "plot_sky_map",
     "plot_surrogate_slice",
 ]
