@@ -11,6 +11,7 @@ from crsbi._lazy import lazy_exports
 from crsbi._version import __version__
 
 __all__ = [
+    "AnisotropyTest",
     "BoxPrior",
     "Campaign",
     "DiffusionSurrogate",
@@ -26,6 +27,7 @@ __all__ = [
 
 # public name -> module that defines it (imported lazily)
 _LAZY = {
+    "AnisotropyTest": "crsbi.anisotropy",
     "BoxPrior": "crsbi.campaign",
     "Campaign": "crsbi.campaign",
     "DiffusionSurrogate": "crsbi.surrogate",

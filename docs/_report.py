@@ -25,7 +25,7 @@ class Paper:
     title: str
     reference: str
     headline: str
-    benchmarks: tuple[str, ...]
+    benchmarks: tuple[tuple[str, str], ...]  # (result file stem, command that writes it)
     differences: str
     figures: tuple[str, ...] = field(default=())
 
@@ -39,7 +39,10 @@ PAPERS: tuple[Paper, ...] = (
             "diffusion coefficients over (T, b, lambda_perp) with ~5% error, ~1e7 times faster "
             "than the simulation (1e4 particles, 500 waves, 2000 steps per coefficient)."
         ),
-        benchmarks=("bench_surrogate", "bench_particles"),
+        benchmarks=(
+            ("bench_surrogate", "python benchmarks/bench_surrogate.py"),
+            ("bench_particles", "python benchmarks/bench_particles.py"),
+        ),
         differences=(
             "The database is smaller than the paper's (4000 simulations with 2000 particles, 200 "
             "waves and 1000 steps), so its labels carry ~3% Monte Carlo noise of their own; the "
@@ -61,7 +64,10 @@ PAPERS: tuple[Paper, ...] = (
             "z_h -0.5 +1.25/-1.5%; Machine B several times wider. Fraction of predictions within "
             "4 sigma after tightening chi^2: 41.6% (A), 15.5% (B), 1.6% for re-weighted MCMC."
         ),
-        benchmarks=("bench_galactic", "bench_inversion"),
+        benchmarks=(
+            ("bench_galactic", "python benchmarks/bench_galactic.py"),
+            ("inversion", "python benchmarks/bench_inversion.py"),
+        ),
         differences=(
             "GALPROP is replaced by crsbi's 1D thin-disc / diffusive-halo model "
             "(docs/galactic.md), so absolute parameter values differ; training sets are "
@@ -77,11 +83,19 @@ PAPERS: tuple[Paper, ...] = (
             "M82 20, 14, 8.5, 6.67, 5, 4.4; M87 22, 15, 11.5, 7, 6.25, 5.4; Fornax A 16, 10, 6, "
             "5, 4.5, 3.8. The CNN needs ~4x fewer events than an angular-power-spectrum test."
         ),
-        benchmarks=("bench_sky", "bench_anisotropy"),
+        benchmarks=(
+            ("anisotropy", "cd benchmarks && python bench_anisotropy.py --real-data"),
+            ("anisotropy_auger", "cd benchmarks && python bench_anisotropy.py --real-data"),
+            ("anisotropy_throughput", "cd benchmarks && python bench_anisotropy.py --real-data"),
+            ("bench_sky", "python benchmarks/bench_sky.py"),
+        ),
         differences=(
             "Galactic deflections are a coherent shift plus von Mises-Fisher smearing "
-            "proportional to Z/E instead of a Galactic magnetic field model (docs/anisotropy.md)."
+            "proportional to Z/E instead of a Galactic magnetic field model (docs/anisotropy.md), "
+            "so the CNN looks where this model puts the source image; the benchmark is scaled "
+            "down (two sources, N = 100, 300, 500, Nside 8, a few hundred training maps)."
         ),
+        figures=("anisotropy_power.png", "anisotropy_statistic.png", "anisotropy_auger_sky.png"),
     ),
     Paper(
         title="CR-fluid turbulence (simulator behind TransportClassifier)",
@@ -91,7 +105,7 @@ PAPERS: tuple[Paper, ...] = (
             "intermediate-scale density power); fast diffusion barely interacts; advection only "
             "stiffens the equation of state; streaming drains less energy but heats the gas."
         ),
-        benchmarks=("bench_crfluid",),
+        benchmarks=(("crfluid", "python benchmarks/bench_crfluid.py"),),
         differences=(
             "2D (or small 3D) isothermal gas with a fixed guide field along x and a one-moment "
             "CR fluid instead of Athena++ CR-MHD at 512^3 (docs/crfluid.md)."
@@ -104,7 +118,7 @@ PAPERS: tuple[Paper, ...] = (
             "Per-class one-vs-rest accuracies 92.0-99.2% (full power), 85.7-97.9% (flattened "
             "power); CR_Diff_Fiducial best (99.2%); MHD recall lowest (77.9%)."
         ),
-        benchmarks=("bench_classifier",),
+        benchmarks=(("bench_classifier", "python benchmarks/bench_classifier.py"),),
         differences=(
             "Trained on crsbi's CR-fluid maps, not Athena++ cubes (docs/classification.md)."
         ),
@@ -117,20 +131,23 @@ PAPERS: tuple[Paper, ...] = (
             "small lags, ~2.4 asymptotically), MSD and curvature statistics of trajectories at "
             "alpha = 32, 128, 512."
         ),
-        benchmarks=("bench_generative",),
+        benchmarks=(("bench_generative", "python benchmarks/bench_generative.py"),),
         differences="Smaller networks and shorter series on CPU (docs/generative.md).",
     ),
     Paper(
         title="Infrastructure",
         reference="crsbi training core and simulation campaigns",
         headline="No paper: overheads of the shared training loop and of resumable campaigns.",
-        benchmarks=("bench_training", "bench_campaign"),
+        benchmarks=(
+            ("bench_training", "python benchmarks/bench_training.py"),
+            ("bench_campaign", "python benchmarks/bench_campaign.py"),
+        ),
         differences="Ratios against a baseline run in the same process (machines are noisy).",
     ),
 )
 
 
-def _table(name: str) -> str:
+def _table(name: str, command: str) -> str:
     """The benchmark's Markdown table with its date and machine, or a 'not yet run' line."""
     md = RESULTS / f"{name}.md"
     data = RESULTS / f"{name}.json"
@@ -142,7 +159,7 @@ def _table(name: str) -> str:
     python = meta.get("python", "?")
     return (
         f"**`{name}`** — run {date} on {meta.get('machine', '?')}, Python {python}; "
-        f"command: `python benchmarks/{name}.py`\n\n{body}\n"
+        f"command: `{command}`\n\n{body}\n"
     )
 
 
@@ -161,7 +178,7 @@ def write_results_page() -> Path:
     for paper in PAPERS:
         parts += [f"## {paper.title}", "", f"*{paper.reference}.* {paper.headline}", ""]
         parts += ["**Differences.** " + paper.differences, ""]
-        parts += [_table(name) for name in paper.benchmarks]
+        parts += [_table(name, command) for name, command in paper.benchmarks]
         for figure in paper.figures:
             source = RESULTS / figure
             if source.exists():

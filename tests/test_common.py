@@ -6,8 +6,10 @@ declared by the estimator's ``_expected_failed_checks`` with a written reason.
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+from crsbi.anisotropy import AnisotropyTest
 from crsbi.inference import PosteriorEstimator
 from crsbi.neural import NeuralClassifier, NeuralRegressor
+from crsbi.nn.mlp import MLP
 from crsbi.surrogate import DiffusionSurrogate
 
 TINY = {
@@ -46,11 +48,16 @@ TINY_SURROGATE = {
     "verbose": 0,
 }
 
+# the common checks use arbitrary feature counts, not HEALPix pixel counts: a module class
+# without an ``nside`` argument receives the flattened maps
+TINY_ANISOTROPY = {**TINY, "module": MLP}
+
 ESTIMATORS = [
     NeuralRegressor(**TINY),
     NeuralClassifier(**TINY),
     PosteriorEstimator(**TINY_NPE),
     DiffusionSurrogate(**TINY_SURROGATE),
+    AnisotropyTest(**TINY_ANISOTROPY),
 ]
 
 

@@ -40,6 +40,7 @@ STEP_MODULES: tuple[str, ...] = (
     "crsbi.demos.core",
     "crsbi.demos.inference",
     "crsbi.demos.surrogate",
+    "crsbi.demos.anisotropy",
 )
 
 

@@ -5,6 +5,7 @@ plot function is re-exported here, so ``from crsbi.plotting import plot_x`` work
 for all of them.
 """
 
+from crsbi.plotting._anisotropy import plot_power_curves, plot_test_statistic
 from crsbi.plotting._core import (
     plot_coverage,
     plot_history,
@@ -17,8 +18,10 @@ from crsbi.plotting._sky import plot_sky_map
 __all__ = [
     "plot_coverage",
     "plot_history",
+    "plot_power_curves",
     "plot_predicted_vs_simulated",
     "plot_sbc_ranks",
     "plot_sky_map",
     "plot_surrogate_slice",
+    "plot_test_statistic",
 ]

@@ -1,0 +1,225 @@
+"""Baseline anisotropy tests: analytic spectra, calibrated nulls, exact power of a counting test."""
+
+import healpy as hp
+import numpy as np
+import pytest
+from scipy import stats
+
+from crsbi._anisotropy_power import find_minimal_fraction, null_threshold
+from crsbi.simulators.sky import simulate_sky_maps
+from crsbi.stats.anisotropy import (
+    PowerSpectrumTest,
+    TopHatCountingTest,
+    angular_power_spectra,
+    relative_intensity,
+    tophat_zscores,
+)
+
+NSIDE = 8
+NPIX = 12 * NSIDE**2
+
+
+def multinomial_maps(rng, n_maps, n_events, npix=NPIX):
+    """Isotropic maps under uniform exposure: each event in a uniformly drawn pixel."""
+    return rng.multinomial(n_events, np.full(npix, 1 / npix), size=n_maps)[:, None, :].astype(float)
+
+
+def fpr_consistent(n_reject, n_fresh, n_null, alpha):
+    """Two-sided p-value of the fresh rejection count under the exact beta-binomial law.
+
+    With a threshold from ``n_null`` exchangeable null maps the conditional false-positive
+    rate is Beta(k + 1, n_null - k) with k + 1 = floor(alpha (n_null + 1)); the count of
+    rejections among fresh null maps is then beta-binomial.
+    """
+    k1 = int(np.floor(alpha * (n_null + 1) + 1e-9))
+    law = stats.betabinom(n_fresh, k1, n_null + 1 - k1)
+    return 2 * min(law.cdf(n_reject), law.sf(n_reject - 1))
+
+
+def test_relative_intensity_of_a_dipole_is_cos_theta():
+    vectors = np.stack(hp.pix2vec(NSIDE, np.arange(NPIX), nest=True), axis=-1)
+    counts = 50 * (1 + vectors[:, 2])
+    delta = relative_intensity(counts[None, None])
+    np.testing.assert_allclose(delta[0], vectors[:, 2], atol=1e-12)
+
+
+def test_dipole_power_matches_analytic_c1():
+    # delta = cos(theta) = sqrt(4 pi / 3) Y_10  ->  C_1 = 4 pi / 9, all other C_l = 0
+    vectors = np.stack(hp.pix2vec(16, np.arange(12 * 256), nest=True), axis=-1)
+    cl = angular_power_spectra(100 * (1 + vectors[:, 2])[None], lmax=6)[0]
+    assert cl[1] == pytest.approx(4 * np.pi / 9, rel=0.02)
+    assert np.all(cl[2:] < 1e-3 * cl[1])
+
+
+def test_shot_noise_power_of_isotropic_maps(rng):
+    # N events, relative intensity white noise: <C_l> = 4 pi / N (1 - 1/npix) at low l
+    n_events = 400
+    cl = angular_power_spectra(multinomial_maps(rng, 300, n_events), lmax=8)
+    mean = cl[:, 1:].mean()
+    expected = 4 * np.pi / n_events * (1 - 1 / NPIX)
+    error = cl[:, 1:].std() / np.sqrt(cl[:, 1:].size)  # l's are ~independent
+    assert abs(mean - expected) < 4 * error + 0.02 * expected
+
+
+def test_tophat_zscores_are_standard_under_isotropy(rng):
+    z = tophat_zscores(multinomial_maps(rng, 2000, 300), (309.52, 19.42), [10.0, 30.0])
+    assert z.shape == (2000, 1, 2)
+    # binomial counts: mean 0 and variance 1 exactly; tolerance ~5 standard errors
+    np.testing.assert_allclose(z.mean(axis=0), 0, atol=5 / np.sqrt(2000))
+    np.testing.assert_allclose(z.std(axis=0), 1, atol=5 * np.sqrt(2 / 2000))
+
+
+@pytest.mark.parametrize("make_test", ["power", "counting"])
+def test_false_positive_rate_on_fresh_isotropic_maps(rng, make_test):
+    alpha, n_null, n_fresh = 0.01, 999, 3000
+    train = multinomial_maps(rng, 200, 200)
+    if make_test == "power":
+        test = PowerSpectrumTest(lmax=12).fit(train)
+    else:  # a 4-radius scan: near-continuous statistic
+        test = TopHatCountingTest(center="CenA", radius_deg=[8, 13, 21, 34]).fit(train)
+    test.calibrate(multinomial_maps(rng, n_null, 200), alpha=alpha)
+    fresh = multinomial_maps(rng, n_fresh, 200)
+    n_reject = int(np.sum(test.predict(fresh)))
+    if make_test == "power":  # continuous statistic: exact beta-binomial law
+        assert fpr_consistent(n_reject, n_fresh, n_null, alpha) > 1e-3
+    else:  # ties make a discrete statistic conservative: FPR <= alpha (+ 3 sigma)
+        assert n_reject <= alpha * n_fresh + 3 * np.sqrt(alpha * n_fresh)
+    # p-values of fresh null maps are uniform (KS, tolerance p > 1e-3)
+    if make_test == "power":
+        p = test.p_value(fresh)
+        assert np.all((p > 0) & (p <= 1))
+        assert stats.kstest(p, "uniform").pvalue > 1e-3
+        np.testing.assert_array_equal(p <= alpha, test.predict(fresh) == 1)
+
+
+def test_null_threshold_and_p_value_agree():
+    null = np.arange(999.0)
+    assert null_threshold(null, 0.01) == 989.0  # 10 null values >= a rejected statistic
+    test = PowerSpectrumTest()
+    test.null_statistics_ = null
+    assert null_threshold(null[:50], 0.01) == np.inf
+    # p = (1 + #{null >= t}) / 1000
+    test.statistic = lambda x: np.asarray(x, dtype=float)
+    np.testing.assert_allclose(test.p_value([989.5, 989.0, -1, 1e9]), [0.01, 0.011, 1.0, 0.001])
+
+
+def test_counting_power_and_minimal_fraction_match_binomial_law():
+    """Straight-line source events all land in the source pixel, so with a disc around it
+    the disc count is exactly Binomial(N, eta + (1 - eta) w): power and minimal fraction are
+    known in closed form."""
+    n_events, alpha, beta = 100, 0.01, 0.05
+    kwargs = {"nside": NSIDE, "n_channels": 1, "deflection": None, "composition": "mixed"}
+    test = TopHatCountingTest(center="CenA", radius_deg=20.0, alpha=alpha)
+    test.fit_simulated("CenA", n_events, 0.2, n_maps=20, n_calibration=999, simulator_kwargs=kwargs)
+    vectors = np.stack(hp.pix2vec(NSIDE, np.arange(NPIX), nest=True), axis=-1)
+    center = hp.ang2vec(309.52, 19.42, lonlat=True)
+    w = np.mean(vectors @ center >= np.cos(np.radians(20.0)))
+    # rejection <=> count > c_star
+    c_star = np.floor(n_events * w + test.threshold_ * np.sqrt(n_events * w * (1 - w)) + 1e-9)
+
+    def exact_power(eta):
+        return stats.binom.sf(c_star, n_events, eta + (1 - eta) * w)
+
+    assert exact_power(0.0) <= alpha + 0.01  # the calibrated level
+    maps_1 = simulate_sky_maps(
+        200, n_events=n_events, source="CenA", fraction=1.0, random_state=1, **kwargs
+    )
+    assert test.power(maps_1) == 1.0
+    maps_0 = simulate_sky_maps(
+        3000, n_events=n_events, source="CenA", fraction=0.0, random_state=2, **kwargs
+    )
+    k = round(test.power(maps_0) * 3000)
+    assert stats.binomtest(k, 3000, exact_power(0.0)).pvalue > 1e-3
+
+    result = test.minimal_fraction(n_maps=300, random_state=3)
+    grid = np.linspace(0, 1, 20001)
+    exact = grid[np.argmax(exact_power(grid) >= 1 - beta)]
+    assert np.isfinite(result.eta_err) and result.eta_err > 0
+    assert abs(result.eta - exact) < 4 * result.eta_err + 0.005
+    assert result.source == "CenA" and result.n_events == n_events
+
+
+def test_find_minimal_fraction_error_is_honest():
+    # power = Phi(40 eta - z_alpha): exact minimal fraction known; spread of replicas ~ eta_err
+    z_alpha, z_beta = stats.norm.isf(0.01), stats.norm.isf(0.05)
+
+    def rejections(eta, n, rng):
+        return int(np.sum(rng.normal(40 * eta, 1, n) > z_alpha))
+
+    results = [
+        find_minimal_fraction(rejections, alpha=0.01, n_maps=200, n_bootstrap=40, random_state=s)
+        for s in range(8)
+    ]
+    etas = np.array([r.eta for r in results])
+    errors = np.array([r.eta_err for r in results])
+    exact = (z_alpha + z_beta) / 40
+    assert abs(etas.mean() - exact) < 4 * etas.std(ddof=1) / np.sqrt(len(etas)) + 1e-3
+    ratio = etas.std(ddof=1) / errors.mean()
+    assert 0.5 < ratio < 2.0
+
+
+def test_power_spectrum_fisher_weights_and_power(rng):
+    kwargs = {"nside": NSIDE, "n_channels": 1, "composition": "mixed"}
+    test = PowerSpectrumTest(weighting="fisher", lmax=16, alpha=0.05)
+    test.fit_simulated("CenA", 200, 0.5, n_maps=100, n_calibration=199, simulator_kwargs=kwargs)
+    assert test.weights_.shape == (16,) and np.all(test.weights_ >= 0)
+    strong = simulate_sky_maps(
+        50, n_events=200, source="CenA", fraction=1.0, random_state=4, **kwargs
+    )
+    assert test.power(strong) > 0.95
+
+
+def test_counting_fits_a_shifted_center():
+    # deflected events: the fitted centre sits near the source image, not necessarily the source
+    kwargs = {"nside": NSIDE, "n_channels": 1, "composition": "mixed"}
+    test = TopHatCountingTest(alpha=0.05).fit_simulated(
+        "CenA", 200, 0.5, n_maps=40, n_calibration=199, simulator_kwargs=kwargs
+    )
+    maps = simulate_sky_maps(
+        40, n_events=200, source="CenA", fraction=1.0, random_state=5, **kwargs
+    )
+    image = hp.pix2vec(NSIDE, np.argmax(maps.sum(axis=(0, 1))), nest=True)
+    fitted = hp.ang2vec(*test.center_, lonlat=True)
+    assert np.degrees(np.arccos(np.clip(np.dot(image, fitted), -1, 1))) < 20
+    assert len(test.radii_) == 1
+
+
+def test_bad_input_errors(rng):
+    maps = multinomial_maps(rng, 10, 50)
+    with pytest.raises(ValueError, match="HEALPix"):
+        PowerSpectrumTest().fit(maps[:, :, :100])
+    bad = maps.copy()
+    bad[0, 0, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        PowerSpectrumTest().fit(bad)
+    with pytest.raises(ValueError, match="shape"):
+        PowerSpectrumTest().fit(maps[:, :, None])
+    with pytest.raises(ValueError, match="weighting"):
+        PowerSpectrumTest(weighting="bogus").fit(maps)
+    with pytest.raises(ValueError, match="label 1"):
+        PowerSpectrumTest(weighting="fisher").fit(maps)
+    with pytest.raises(ValueError, match="radius_deg"):
+        TopHatCountingTest(center=(0, 0), radius_deg=-3).fit(maps)
+    with pytest.raises(ValueError, match="source maps"):
+        TopHatCountingTest().fit(maps)
+    test = PowerSpectrumTest().fit(maps)
+    with pytest.raises(ValueError, match="at least"):
+        test.calibrate(maps, alpha=0.01)
+    with pytest.raises(ValueError, match="as in fit"):
+        test.statistic(np.zeros((2, 1, 48)))
+    with pytest.raises(ValueError, match="exposure"):
+        PowerSpectrumTest(exposure=np.ones(5)).fit(maps)
+
+
+def test_flat_and_map_forms_agree_and_seed_reproducible(rng):
+    maps = multinomial_maps(rng, 20, 80)
+    test = PowerSpectrumTest().fit(maps)
+    np.testing.assert_allclose(test.statistic(maps), test.statistic(maps.reshape(20, -1)))
+    kwargs = {"nside": 4, "n_channels": 1, "composition": "mixed"}
+    a, b = (
+        TopHatCountingTest(center="CenA", radius_deg=30, alpha=0.1).fit_simulated(
+            "CenA", 50, 0.3, n_maps=10, n_calibration=99, simulator_kwargs=kwargs, random_state=7
+        )
+        for _ in range(2)
+    )
+    np.testing.assert_array_equal(a.null_statistics_, b.null_statistics_)
