@@ -1,6 +1,13 @@
 """Data access: the reference data directory, loaders and synthetic data-set builders."""
 
 from crsbi.datasets._paths import DATA_ENV_VAR, data_dir
+from crsbi.datasets.cross_sections import (
+    CrossSections,
+    get_cross_sections,
+    load_fragmentation_table,
+    load_inelastic_table,
+)
+from crsbi.datasets.spectra import Measurement, load_ams02, load_voyager1
 from crsbi.datasets.uhecr import (
     AugerEvents,
     KalashevSpectra,
@@ -12,9 +19,16 @@ from crsbi.datasets.uhecr import (
 __all__ = [
     "DATA_ENV_VAR",
     "AugerEvents",
+    "CrossSections",
     "KalashevSpectra",
+    "Measurement",
     "data_dir",
+    "get_cross_sections",
     "kalashev2019_distances",
+    "load_ams02",
     "load_auger2022",
+    "load_fragmentation_table",
+    "load_inelastic_table",
     "load_kalashev2019_spectra",
+    "load_voyager1",
 ]

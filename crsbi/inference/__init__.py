@@ -12,9 +12,11 @@ __all__ = [
     "MCMCPosterior",
     "PosteriorComparison",
     "PosteriorEstimator",
+    "SpectraLikelihood",
     "compare_posteriors",
     "plot_coverage",
     "plot_sbc_ranks",
+    "predict_measurement",
     "run_calibration",
     "sample_posterior_mcmc",
 ]
@@ -27,6 +29,8 @@ _LAZY = {
     "sample_posterior_mcmc": "crsbi.inference.mcmc",
     "PosteriorComparison": "crsbi.inference.compare",
     "compare_posteriors": "crsbi.inference.compare",
+    "SpectraLikelihood": "crsbi.inference.spectra_likelihood",
+    "predict_measurement": "crsbi.inference.spectra_likelihood",
     "plot_coverage": "crsbi.plotting",
     "plot_sbc_ranks": "crsbi.plotting",
 }

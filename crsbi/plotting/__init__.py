@@ -14,6 +14,7 @@ from crsbi.plotting._core import (
     plot_surrogate_slice,
 )
 from crsbi.plotting._sky import plot_sky_map
+from crsbi.plotting._spectra import plot_spectra, plot_spectrum
 
 __all__ = [
     "plot_coverage",
@@ -22,6 +23,8 @@ __all__ = [
     "plot_predicted_vs_simulated",
     "plot_sbc_ranks",
     "plot_sky_map",
+    "plot_spectra",
+    "plot_spectrum",
     "plot_surrogate_slice",
     "plot_test_statistic",
 ]

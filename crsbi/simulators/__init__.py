@@ -6,6 +6,13 @@
   coefficients of test particles (Palade 2023).
 """
 
+from crsbi.simulators.galactic import (
+    GalacticSpectra,
+    check_galactic_params,
+    force_field,
+    simulate_galactic,
+    simulate_galactic_batch,
+)
 from crsbi.simulators.gaussian_linear import gaussian_linear_posterior, simulate_gaussian_linear
 from crsbi.simulators.particles import (
     PALADE_BOUNDS,
@@ -48,22 +55,27 @@ __all__ = [
     "TURBULENCE_MODELS",
     "Deflection",
     "DiffusionResult",
+    "GalacticSpectra",
     "GroundArray",
     "PowerLawComposition",
     "SkyEvents",
     "Source",
     "Trajectories",
     "WaveSet",
+    "check_galactic_params",
     "draw_waves",
     "evaluate_field",
     "events_to_maps",
     "exposure_map",
+    "force_field",
     "gaussian_linear_posterior",
     "initial_momenta",
     "relative_exposure",
     "simulate_d_perp",
     "simulate_diffusion",
     "simulate_events",
+    "simulate_galactic",
+    "simulate_galactic_batch",
     "simulate_gaussian_linear",
     "simulate_sky_maps",
     "slab_correlation_length",

@@ -115,16 +115,16 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "R0": 4.0,  # reference rigidity of D_xx [GV]
     "q_C": 1.0,  # carbon-group source abundance, relative to the default
     "q_O": 1.0,  # O (and N, Ne, Mg, Si) source abundance, relative to the default
-    "xi_Li": 1.0,  # scaling of all production cross sections into Li
-    "xi_Be": 1.0,  # scaling of all production cross sections into Be
+    "xi_Li": 1.0,  # scaling of production into Li from heavier elements
+    "xi_Be": 1.0,  # scaling of production into Be from heavier elements
     "cross_sections": "auto",  # "auto", "tables" or "builtin"
     "inelastic": "Tripathi99",  # total inelastic table ("Tripathi99" or "CROSEC")
     "spallation": True,  # inelastic losses and secondary production
     "energy_losses": True,  # ionisation and Coulomb losses
     "reacceleration": True,  # momentum diffusion from v_A
     "decay": True,  # 10Be decay (10B gains)
-    "n_sub": 4,  # solve-grid points per output-grid interval
-    "pad": 16,  # extra solve-grid points beyond each end of the output grid
+    "n_sub": 8,  # solve-grid points per output-grid interval
+    "pad": 32,  # extra solve-grid points beyond each end of the output grid
 }
 
 #: Flux normalisation: source density per GV at 10 GV giving roughly the AMS-02 C flux.
@@ -298,6 +298,14 @@ class GalacticSpectra:
         Local interstellar isotope fluxes on the solve grid.
     charges, mass_numbers : tuple of int
         Z and A of each isotope.
+
+    Examples
+    --------
+    >>> from crsbi.simulators import simulate_galactic
+    >>> theta = [5.0, 0.45, 1.0, 20.0, 5.0, 1.0, 2.3, 2.4, 3.0, 5.5]
+    >>> spectra = simulate_galactic(theta, phi=0.6)
+    >>> spectra.flux.shape, bool((spectra.flux_at([10.0]) > 0).all())
+    ((5, 84), True)
     """
 
     energy: np.ndarray
@@ -463,8 +471,8 @@ def simulate_galactic(
         cfg["T_e"],
         cfg["cross_sections"],
         cfg["inelastic"],
-        cfg["xi_Li"],
-        cfg["xi_Be"],
+        1.0,  # xi_Li and xi_Be are applied in solve_disc (no cache rebuild per value)
+        1.0,
         bool(cfg["spallation"]),
         bool(cfg["energy_losses"]),
     )
@@ -477,6 +485,8 @@ def simulate_galactic(
         q_o=cfg["q_O"],
         decay=bool(cfg["decay"]),
         reacceleration=bool(cfg["reacceleration"]),
+        xi_li=cfg["xi_Li"],
+        xi_be=cfg["xi_Be"],
     )
     lis = FLUX_NORMALISATION * static.beta * densities
     names = tuple(name for name, _, _ in _solver.ISOTOPES)

@@ -1,0 +1,109 @@
+"""Tests of the chi-square / Gaussian likelihood of the galactic model against spectra."""
+
+import numpy as np
+import pytest
+
+from crsbi.datasets.spectra import Measurement, load_ams02, load_voyager1
+from crsbi.inference.spectra_likelihood import (
+    SpectraLikelihood,
+    chi2,
+    gaussian_log_likelihood,
+    predict_measurement,
+)
+from crsbi.simulators.galactic import force_field, simulate_galactic
+
+THETA = np.array([5.0, 0.45, 1.0, 20.0, 5.0, 1.5, 2.35, 2.2, 3.5, 5.5])
+
+
+def _toy(quantity="C", axis="energy", modulated=True):
+    return Measurement(
+        quantity,
+        axis,
+        np.array([1.0, 10.0, 100.0]),
+        np.array([2.0, 1.0, 0.5]),
+        np.array([0.1, 0.2, 0.05]),
+        np.array([0.0, 0.15, 0.12]),
+        "toy",
+        "",
+        modulated=modulated,
+    )
+
+
+def test_chi2_and_log_likelihood_by_hand():
+    m = _toy()
+    model = np.array([2.2, 0.9, 0.5 + 0.13])
+    # sigma = (0.1, 0.25, 0.13): residuals/sigma = (2, 0.4, 1).
+    assert chi2(model, m) == pytest.approx(4 + 0.16 + 1)
+    expected = -0.5 * 5.16 - np.log(np.sqrt(2 * np.pi) * np.array([0.1, 0.25, 0.13])).sum()
+    assert gaussian_log_likelihood(model, m) == pytest.approx(expected)
+    assert chi2([np.nan, 1, 1], m) == np.inf
+    with pytest.raises(ValueError, match="shape"):
+        chi2([1.0, 2.0], m)
+
+
+def test_prediction_energy_axis_applies_force_field():
+    s = simulate_galactic(THETA)
+    m = _toy("C", "energy")
+    pred = predict_measurement(s, m, phi=0.5)
+    by_hand = sum(
+        force_field(m.x, s.energy_lis, s.isotope_lis[i], 0.5, z, a)
+        for i, (z, a) in enumerate(zip(s.charges, s.mass_numbers, strict=True))
+        if z == 6
+    )
+    np.testing.assert_allclose(pred, by_hand, rtol=1e-12)
+    # An interstellar measurement ignores phi.
+    lis = predict_measurement(s, _toy("C", "energy", modulated=False), phi=0.5)
+    np.testing.assert_allclose(lis, predict_measurement(s, m, phi=0.0), rtol=1e-12)
+
+
+def test_prediction_rigidity_axis_is_jacobian_of_energy_axis():
+    # For a single-isotope element (O is 16O only) J(R) = J(T) dT/dR, dT/dR = (Z/A) beta.
+    s = simulate_galactic(THETA)
+    r = np.array([3.0, 30.0, 300.0])
+    m_r = Measurement("O", "rigidity", r, np.ones(3), np.ones(3), np.zeros(3), "toy", "")
+    p = r / 2.0
+    t = np.sqrt(p**2 + 0.9315**2) - 0.9315
+    beta = p / (t + 0.9315)
+    m_t = Measurement("O", "energy", t, np.ones(3), np.ones(3), np.zeros(3), "toy", "")
+    np.testing.assert_allclose(
+        predict_measurement(s, m_r, 0.6), predict_measurement(s, m_t, 0.6) * beta / 2, rtol=1e-10
+    )
+    ratio = Measurement("B/C", "rigidity", r, np.ones(3), np.ones(3), np.zeros(3), "toy", "")
+    np.testing.assert_allclose(
+        predict_measurement(s, ratio, 0.6),
+        s.flux_at_rigidity(r, "B", 0.6) / s.flux_at_rigidity(r, "C", 0.6),
+        rtol=1e-12,
+    )
+
+
+def test_spectra_likelihood_on_real_data():
+    bc = load_ams02("B/C").select(5, 500)
+    voy = load_voyager1("B")
+    like = SpectraLikelihood([bc, voy], phi=0.6, free=("q_C",))
+    theta = np.r_[THETA, 1.0]
+    model = like.predict(theta)
+    assert model.shape == like.observed.shape
+    # chi2 against its own prediction is zero; against the data it is the explicit sum.
+    assert like.chi2(theta, model) == pytest.approx(0.0, abs=1e-20)
+    assert like.chi2(theta) == pytest.approx(np.sum(((like.observed - model) / like.error) ** 2))
+    assert like(theta) == pytest.approx(
+        -0.5 * like.chi2(theta) - np.log(np.sqrt(2 * np.pi) * like.error).sum()
+    )
+    # Outside the prior box the log-likelihood is -inf; a wrong length is an error.
+    bad = theta.copy()
+    bad[0] = 100.0
+    assert like(bad) == -np.inf
+    with pytest.raises(ValueError, match="shape"):
+        like(THETA)
+    with pytest.raises(ValueError, match="free"):
+        SpectraLikelihood([bc], free=("foo",))
+
+
+def test_works_with_mcmc_posterior_log_prob():
+    from crsbi.inference.mcmc import MCMCPosterior
+
+    bc = load_ams02("B/C").select(10, 200)
+    like = SpectraLikelihood([bc], phi=0.6)
+    post = MCMCPosterior(like, low=like.low, high=like.high, random_state=0, verbose=0)
+    lp = post.log_prob(np.vstack([THETA, THETA]), like.observed)
+    assert lp.shape == (2,) and np.all(np.isfinite(lp))
