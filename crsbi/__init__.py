@@ -19,6 +19,8 @@ __all__ = [
     "NeuralClassifier",
     "NeuralRegressor",
     "PosteriorEstimator",
+    "PropagationInverter",
+    "TransportClassifier",
     "__version__",
     "load",
     "run_calibration",
@@ -27,6 +29,8 @@ __all__ = [
 
 # public name -> module that defines it (imported lazily)
 _LAZY = {
+    "PropagationInverter": "crsbi.inversion",
+    "TransportClassifier": "crsbi.classification",
     "AnisotropyTest": "crsbi.anisotropy",
     "BoxPrior": "crsbi.campaign",
     "Campaign": "crsbi.campaign",

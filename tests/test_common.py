@@ -7,7 +7,9 @@ declared by the estimator's ``_expected_failed_checks`` with a written reason.
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from crsbi.anisotropy import AnisotropyTest
+from crsbi.classification import TransportClassifier
 from crsbi.inference import PosteriorEstimator
+from crsbi.inversion import PropagationInverter
 from crsbi.neural import NeuralClassifier, NeuralRegressor
 from crsbi.nn.mlp import MLP
 from crsbi.surrogate import DiffusionSurrogate
@@ -52,12 +54,30 @@ TINY_SURROGATE = {
 # without an ``nside`` argument receives the flattened maps
 TINY_ANISOTROPY = {**TINY, "module": MLP}
 
+# flattened 2-D input without image_shape is read as one-row images; flips would scramble
+# tabular features
+TINY_CLASSIFIER = {
+    **TINY,
+    "flip_augmentation": False,
+    "module_kwargs": {"channels": (8, 16), "pool_size": 1, "dropout": 0.0},
+}
+
+# features="identity" reads 2-D X as one channel of n_features (the default expects 5 x 84 fluxes)
+TINY_INVERTER = {
+    **TINY,
+    "features": "identity",
+    "loss": "mse",
+    "module_kwargs": {"channels": (8,), "hidden_size": 32},
+}
+
 ESTIMATORS = [
     NeuralRegressor(**TINY),
     NeuralClassifier(**TINY),
     PosteriorEstimator(**TINY_NPE),
     DiffusionSurrogate(**TINY_SURROGATE),
     AnisotropyTest(**TINY_ANISOTROPY),
+    TransportClassifier(**TINY_CLASSIFIER),
+    PropagationInverter(**TINY_INVERTER),
 ]
 
 

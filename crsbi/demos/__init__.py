@@ -40,6 +40,8 @@ STEP_MODULES: tuple[str, ...] = (
     "crsbi.demos.core",
     "crsbi.demos.inference",
     "crsbi.demos.surrogate",
+    "crsbi.demos.inversion",
+    "crsbi.demos.classification",
     "crsbi.demos.anisotropy",
 )
 

@@ -6,6 +6,13 @@ for all of them.
 """
 
 from crsbi.plotting._anisotropy import plot_power_curves, plot_test_statistic
+from crsbi.plotting._classification import (
+    plot_class_power_spectra,
+    plot_confusion_matrix,
+    plot_probability_vs_sigma,
+    plot_projection_depth,
+    plot_saliency_maps,
+)
 from crsbi.plotting._core import (
     plot_coverage,
     plot_history,
@@ -13,18 +20,33 @@ from crsbi.plotting._core import (
     plot_sbc_ranks,
     plot_surrogate_slice,
 )
+from crsbi.plotting._inversion import (
+    plot_chi2_profiles,
+    plot_corner,
+    plot_predicted_spectra,
+    plot_tau_histogram,
+)
 from crsbi.plotting._sky import plot_sky_map
 from crsbi.plotting._spectra import plot_spectra, plot_spectrum
 
 __all__ = [
+    "plot_chi2_profiles",
+    "plot_class_power_spectra",
+    "plot_confusion_matrix",
+    "plot_corner",
     "plot_coverage",
     "plot_history",
     "plot_power_curves",
+    "plot_predicted_spectra",
     "plot_predicted_vs_simulated",
+    "plot_probability_vs_sigma",
+    "plot_projection_depth",
+    "plot_saliency_maps",
     "plot_sbc_ranks",
     "plot_sky_map",
     "plot_spectra",
     "plot_spectrum",
     "plot_surrogate_slice",
+    "plot_tau_histogram",
     "plot_test_statistic",
 ]

@@ -1,0 +1,275 @@
+"""PropagationInverter benchmark: Tables 3 and 4 of Tsai et al. (2022), NPE against emcee.
+
+On the crsbi Galactic propagation simulator (``simulate_galactic_batch``, 84-bin LIS
+fluxes of Li, Be, B, C, O):
+
+1. learning systematics (Table 3 form): median and 68 % interval of the relative error
+   per parameter on a hold-out set, for Machine A (noise=0, clean test spectra) and
+   Machine B (noise=0.05, test spectra fluctuated by up to 5 %);
+2. one mock data set (fluxes at a true theta with log-normal 10 % noise, ``sigma``) and
+   its likelihood on the information the ratio features keep (a common flux scale is
+   free: chi^2 = sum (r - mean r)^2 / sigma^2, r = ln x - ln f(theta));
+3. efficiency table (Table 4 form): fractions of parameter sets within 3, 4, 6 sigma of
+   the best chi^2 for Machine A and B (predictions on 200 noisy realisations of the
+   mock), NPE (posterior draws) and emcee (its own draws);
+4. NPE (``posterior=True``, trained on log-normal-noise simulations) against emcee run
+   directly on the simulator: C2ST, marginals, wall times; corner, Delta-chi^2 profile,
+   tau histogram and spectra figures.
+
+Usage::
+
+    python benchmarks/bench_inversion.py            # quick sizes (a few minutes)
+    python benchmarks/bench_inversion.py --full     # larger sizes
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from _report import RESULTS, write_report
+
+from crsbi._inversion_feedback import learning_systematics, sigma_fractions
+from crsbi.inference.compare import compare_posteriors
+from crsbi.inference.mcmc import MCMCPosterior
+from crsbi.inversion import PropagationInverter
+from crsbi.preprocessing.spectra import add_relative_noise
+from crsbi.simulators.galactic import (
+    PARAM_NAMES,
+    PRIOR_BOUNDS,
+    energy_grid,
+    simulate_galactic_batch,
+)
+
+LOW, HIGH = np.array(list(PRIOR_BOUNDS.values())).T
+THETA_TRUE = np.array([4.0, 0.45, 1.0, 20.0, 5.0, 1.2, 2.35, 2.25, 3.5, 5.5])
+SIGMA = 0.1
+
+
+def simulate(theta: np.ndarray) -> np.ndarray:
+    return simulate_galactic_batch(theta, verbose=0)
+
+
+def chi2_marginal(log_model: np.ndarray, log_obs: np.ndarray) -> np.ndarray:
+    """chi^2 of models (n, 420) against the mock, with a free common flux scale."""
+    r = log_obs[None] - log_model
+    r = r - r.mean(axis=1, keepdims=True)
+    return np.sum(r**2, axis=1) / SIGMA**2
+
+
+class MockLikelihood:
+    """Vectorised log-likelihood of theta (n, 10) for the mock (log-normal noise)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def __call__(self, theta: np.ndarray, x: np.ndarray) -> np.ndarray:
+        self.calls += len(theta)
+        log_model = np.log(simulate(np.atleast_2d(theta)).reshape(len(theta), -1))
+        return -0.5 * chi2_marginal(log_model, x)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--full", action="store_true", help="larger sizes")
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, checks the script")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    sizes = (
+        {"n_train": 300, "n_test": 50, "epochs": 2, "npe_epochs": 2, "mcmc_steps": 100}
+        if args.smoke
+        else {"n_train": 20000, "n_test": 2000, "epochs": 80, "npe_epochs": 100, "mcmc_steps": 4000}
+        if args.full
+        else {"n_train": 5000, "n_test": 500, "epochs": 30, "npe_epochs": 100, "mcmc_steps": 800}
+    )
+    rng = np.random.default_rng(args.seed)
+    timings = {}
+
+    # ------------------------------------------------------------ simulations
+    start = time.perf_counter()
+    theta = rng.uniform(LOW, HIGH, size=(sizes["n_train"], 10))
+    X = simulate(theta)
+    timings["simulate training set [s]"] = time.perf_counter() - start
+    theta_test = rng.uniform(LOW, HIGH, size=(sizes["n_test"], 10))
+    X_test = simulate(theta_test)
+    common = {
+        "module_kwargs": {"channels": (16, 32, 32), "hidden_size": 64},
+        "lr": 2e-3,
+        "batch_size": 128,
+        "max_epochs": sizes["epochs"],
+        "patience": 8,
+        "device": "cpu",
+        "random_state": args.seed,
+        "verbose": 0,
+    }
+
+    # -------------------------------------------------------- Machines A and B
+    machines, table3 = {}, []
+    for label, noise in (("A", 0.0), ("B", 0.05)):
+        start = time.perf_counter()
+        machines[label] = PropagationInverter(noise=noise, **common).fit(X, theta)
+        timings[f"train Machine {label} [s]"] = time.perf_counter() - start
+        X_eval = X_test if noise == 0 else add_relative_noise(X_test, noise, random_state=1)
+        pred = machines[label].predict(X_eval)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = (pred - theta_test) / theta_test
+        for row in learning_systematics(rel, PARAM_NAMES):
+            table3.append({"machine": label, **row})
+        timings[f"Machine {label} R^2 (whitened)"] = machines[label].score(X_eval, theta_test)
+
+    # ------------------------------------------------------------------- mock
+    x_clean = simulate(THETA_TRUE[None])[0].reshape(-1)
+    log_obs = np.log(x_clean) + SIGMA * rng.standard_normal(x_clean.shape)
+    x_obs = np.exp(log_obs)
+    realisations = np.exp(log_obs[None] + SIGMA * rng.standard_normal((200, x_obs.size)))
+
+    # -------------------------------------------------------------------- NPE
+    start = time.perf_counter()
+    X_noisy = np.exp(np.log(X.reshape(len(X), -1)) + SIGMA * rng.standard_normal((len(X), 420)))
+    npe = PropagationInverter(
+        posterior=True,
+        embedding_size=32,
+        npe_kwargs={"hidden_features": 50, "num_transforms": 5, "n_posterior_samples": 1000},
+        **{
+            **common,
+            "max_epochs": sizes["npe_epochs"],
+            "lr": 1e-3,
+            "batch_size": 64,
+            "patience": 10,
+        },
+    ).fit(X_noisy, theta)
+    timings["train NPE [s]"] = time.perf_counter() - start
+    from crsbi.inference.calibration import run_calibration
+
+    x_cal = np.exp(np.log(X_test[:200].reshape(200, -1)) + SIGMA * rng.standard_normal((200, 420)))
+    calibration = run_calibration(
+        npe, theta_test[:200], x_cal, n_posterior_samples=500, c2st=False, random_state=0
+    )
+    timings["NPE calibrated (SBC/TARP/HPD, alpha=0.01, 200 sims)"] = calibration.is_calibrated()
+    timings["NPE TARP ATC"] = float(calibration.tarp_atc)
+    start = time.perf_counter()
+    npe_draws = npe.sample(x_obs, 2000)
+    timings["NPE sampling 2000 draws [s]"] = time.perf_counter() - start
+    timings["NPE total wall time incl. simulations [s]"] = (
+        timings["simulate training set [s]"] + timings["train NPE [s]"]
+        + timings["NPE sampling 2000 draws [s]"]
+    )  # fmt: skip
+
+    # ------------------------------------------------------------------ emcee
+    likelihood = MockLikelihood()
+    start = time.perf_counter()
+    mcmc = MCMCPosterior(
+        likelihood, LOW, HIGH, param_names=PARAM_NAMES, n_walkers=24,
+        max_steps=sizes["mcmc_steps"], check_every=100, init=npe_draws[:24],
+        vectorize=True, random_state=args.seed, verbose=0,
+    )  # fmt: skip
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mcmc.run(log_obs)
+    mcmc_draws = mcmc.samples_
+    timings["emcee wall time [s]"] = time.perf_counter() - start
+    timings["emcee simulator calls"] = likelihood.calls
+    timings["emcee converged"] = bool(mcmc.converged_)
+    timings["emcee max autocorrelation time [steps]"] = float(np.max(mcmc.autocorr_time_))
+
+    # --------------------------------------------------------- efficiency table
+    def chi2_of(thetas: np.ndarray) -> np.ndarray:
+        return chi2_marginal(np.log(simulate(thetas).reshape(len(thetas), -1)), log_obs)
+
+    subsets = {
+        "Machine A": machines["A"].predict(realisations),
+        "Machine B": machines["B"].predict(realisations),
+        "NPE": npe_draws[rng.choice(len(npe_draws), 200, replace=False)],
+        "emcee": mcmc_draws[rng.choice(len(mcmc_draws), min(200, len(mcmc_draws)), False)],
+    }
+    chi2_sets = {k: chi2_of(v) for k, v in subsets.items()}
+    best = min(float(c.min()) for c in chi2_sets.values())
+    table4 = [
+        {"method": k, **sigma_fractions(c, best, 10), "median dchi2": float(np.median(c) - best)}
+        for k, c in chi2_sets.items()
+    ]
+
+    # --------------------------------------------------------------- compare
+    comparison = compare_posteriors(
+        mcmc_draws, npe_draws, param_names=PARAM_NAMES, labels=("emcee", "NPE"), random_state=0
+    )
+    timings["C2ST NPE vs emcee"] = comparison.c2st
+
+    # ------------------------------------------------------------------ tau
+    machines["B"].refit_feedback(realisations[:100], simulate, max_rounds=0)
+    feedback = machines["B"].feedback_history_[0]
+    timings["Machine B feedback fraction (mean|tau|<0.1)"] = feedback["fraction"]
+
+    # ---------------------------------------------------------------- figures
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crsbi.plotting._inversion import (
+        plot_chi2_profiles,
+        plot_corner,
+        plot_predicted_spectra,
+        plot_tau_histogram,
+    )
+
+    fig = plot_corner({"emcee": mcmc_draws, "NPE": npe_draws}, param_names=PARAM_NAMES,
+                      truth=THETA_TRUE)  # fmt: skip
+    fig.savefig(RESULTS / "inversion_corner.png", dpi=80)
+    plt.close(fig)
+    axes = plot_chi2_profiles(subsets, chi2_sets, param_names=PARAM_NAMES, bins=12)
+    axes[0].figure.savefig(RESULTS / "inversion_chi2_profiles.png", dpi=80)
+    plt.close(axes[0].figure)
+    axes = plot_tau_histogram(machines["B"].feedback_history_, param_names=PARAM_NAMES)
+    axes[0].figure.savefig(RESULTS / "inversion_tau.png", dpi=80)
+    plt.close(axes[0].figure)
+    predicted = simulate(subsets["Machine B"][:50])
+    axes = plot_predicted_spectra(energy_grid(), x_clean.reshape(5, 84), predicted)
+    axes[0].figure.savefig(RESULTS / "inversion_spectra.png", dpi=80)
+    plt.close(axes[0].figure)
+
+    notes = [
+        f"Sizes: {sizes} (2-core shared machine, torch 1 thread; the paper used ~2e5 GALPROP "
+        "spectra and far longer training). Simulator: crsbi Galactic propagation model, "
+        "84-bin LIS fluxes (phi = 0). emcee walkers start at 24 NPE draws (a cheap way "
+        "into the narrow likelihood; a short chain, see 'converged').",
+        "",
+        "## Efficiency (Table 4 form)",
+        "",
+        _markdown(table4),
+        "",
+        "## NPE vs emcee on the mock",
+        "",
+        _markdown([{"quantity": k, "value": v} for k, v in timings.items()]),
+        "",
+        comparison.to_markdown(),
+        "",
+        "## NPE calibration on 200 held-out simulations",
+        "",
+        calibration.to_markdown(),
+        "",
+        "Figures: inversion_corner.png, inversion_chi2_profiles.png, inversion_tau.png, "
+        "inversion_spectra.png.",
+    ]
+    write_report("inversion", table3, notes="\n".join(notes))
+    print("\n".join(notes))
+
+
+def _markdown(rows: list[dict]) -> str:
+    columns = list(rows[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [f"{row[c]:.4g}" if isinstance(row[c], float) else str(row[c]) for c in columns]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    Path(RESULTS).mkdir(exist_ok=True)
+    main()

@@ -1,0 +1,235 @@
+"""PropagationInverter: recovery on a toy simulator, noise, feedback loop, NPE route, errors."""
+
+import functools
+
+import numpy as np
+import pytest
+import torch
+
+from crsbi._inversion_feedback import learning_systematics, relative_shift, sigma_fractions
+from crsbi._inversion_toy import simulate_toy_spectra
+from crsbi.inversion import PropagationInverter, logcosh_loss
+from crsbi.simulators.galactic import PARAM_NAMES, PRIOR_BOUNDS
+
+LOW, HIGH = np.array(list(PRIOR_BOUNDS.values())).T
+MID = np.tile((LOW + HIGH) / 2, (10, 1))
+SMALL = {
+    "module_kwargs": {"channels": (8, 16), "hidden_size": 32},
+    "lr": 3e-3,
+    "max_epochs": 20,
+    "device": "cpu",
+    "random_state": 0,
+    "verbose": 0,
+}
+
+
+def _draw(n, seed):
+    theta = np.random.default_rng(seed).uniform(LOW, HIGH, size=(n, 10))
+    return simulate_toy_spectra(theta), theta
+
+
+@pytest.fixture(scope="module")
+def data():
+    return _draw(1000, 0)
+
+
+@pytest.fixture(scope="module")
+def machine_a(data):
+    X, theta = data
+    return PropagationInverter(**SMALL).fit(X, theta)
+
+
+def test_recovers_parameters_within_reported_uncertainty(machine_a):
+    X_test, theta_test = _draw(300, 1)
+    pred, std = machine_a.predict(X_test, return_std=True)
+    assert pred.shape == std.shape == (300, 10)
+    assert np.all((pred >= LOW) & (pred <= HIGH))
+    # the reported uncertainty (validation rms error) covers ~95 % at 2 sigma for Gaussian
+    # errors; 300 fresh test points: require >= 85 % per parameter
+    inside = np.mean(np.abs(pred - theta_test) <= 2 * std, axis=0)
+    assert np.all(inside >= 0.85), dict(zip(PARAM_NAMES, inside.round(2), strict=True))
+    # informative, well beyond the prior: the prior's rms error is width / sqrt(6)
+    assert np.all(std < (HIGH - LOW) / np.sqrt(6))
+    assert machine_a.score(X_test, theta_test) > 0.5
+    # the spectral index above the break and delta are the best measured (R^2 > 0.9)
+    w_true = machine_a.whitener_.transform(theta_test)
+    w_pred = machine_a.whitener_.transform(pred)
+    r2 = 1 - ((w_pred - w_true) ** 2).sum(0) / ((w_true - w_true.mean(0)) ** 2).sum(0)
+    assert r2[PARAM_NAMES.index("delta")] > 0.9
+
+
+def test_flat_and_3d_inputs_agree(machine_a, data):
+    X, _ = data
+    np.testing.assert_array_equal(machine_a.predict(X[:5]), machine_a.predict(X[:5].reshape(5, -1)))
+    assert machine_a.n_features_in_ == 420 and machine_a.input_shape_ == (5, 84)
+
+
+def test_noise_is_seeded_and_used(data):
+    X, theta = data[0][:200], data[1][:200]
+    kwargs = {**SMALL, "max_epochs": 3}
+    b1 = PropagationInverter(noise=0.05, **kwargs).fit(X, theta)
+    b2 = PropagationInverter(noise=0.05, **kwargs).fit(X, theta)
+    a = PropagationInverter(noise=0.0, **kwargs).fit(X, theta)
+    b3 = PropagationInverter(noise=0.05, **{**kwargs, "random_state": 1}).fit(X, theta)
+    np.testing.assert_array_equal(b1.predict(X[:10]), b2.predict(X[:10]))
+    assert not np.allclose(b1.predict(X[:10]), a.predict(X[:10]))
+    assert not np.allclose(b1.predict(X[:10]), b3.predict(X[:10]))
+    # fresh fluctuations in training mode only; prediction (eval mode) is deterministic
+    inputs = torch.as_tensor(np.log10(X[:4]), dtype=torch.float32)
+    b1.module_.train()
+    assert not torch.equal(b1.module_(inputs), b1.module_(inputs))
+    b1.module_.eval()
+    assert torch.equal(b1.module_(inputs), b1.module_(inputs))
+
+
+def test_logcosh_limits():
+    small = torch.tensor([1e-3, -2e-3])
+    torch.testing.assert_close(logcosh_loss(small, torch.zeros(2)), (small**2 / 2).mean())
+    large = torch.tensor([50.0, -80.0])
+    expected = (large.abs() - np.log(2.0)).mean()
+    torch.testing.assert_close(logcosh_loss(large, torch.zeros(2)), expected)
+
+
+def test_feedback_stops_by_its_rule(data):
+    X, theta = data[0][:300], data[1][:300]
+    model = PropagationInverter(**{**SMALL, "max_epochs": 5}).fit(X, theta)
+    pseudo, _ = _draw(40, 2)
+    # a tolerance everyone meets: stops at round 0 without retraining
+    model.refit_feedback(pseudo, simulate_toy_spectra, tolerance=1e6)
+    assert len(model.feedback_history_) == 1
+    assert model.feedback_history_[0]["converged"] and len(model.X_fit_) == 300
+    # a tolerance nobody meets: retrains max_rounds times, appending the re-simulations
+    model.refit_feedback(pseudo, simulate_toy_spectra, tolerance=1e-12, max_rounds=2)
+    history = model.feedback_history_
+    assert [h["round"] for h in history] == [0, 1, 2]
+    assert [h["n_train"] for h in history] == [300, 340, 380]
+    assert not any(h["converged"] for h in history) and len(model.X_fit_) == 380
+    # the recorded fraction is the rule applied to the recorded tau
+    tau = history[-1]["tau"]
+    assert history[-1]["fraction"] == np.mean(np.abs(tau).mean(axis=1) < 1e-12)
+    with pytest.raises(ValueError, match="simulator"):
+        model.refit_feedback(pseudo, lambda t: np.ones((len(t), 7)))
+
+
+def test_feedback_tau_definition():
+    tau = relative_shift([[2.0, 4.0]], [[2.5, 3.0]])
+    np.testing.assert_allclose(tau, [[0.25, -0.25]])
+
+
+def test_statistics_tables():
+    rng = np.random.default_rng(0)
+    rows = learning_systematics(rng.normal(0.01, 0.02, size=(40000, 2)), ["a", "b"])
+    assert abs(rows[0]["median_%"] - 1.0) < 0.05 and abs(rows[1]["plus_%"] - 2.0) < 0.05
+    # chi2 of the true parameters follows chi2(n_params): 3 sigma holds 99.73 %
+    fractions = sigma_fractions(rng.chisquare(10, size=100000), 0.0, 10, levels=(1, 3))
+    assert abs(fractions["1 sigma"] - 0.6827) < 0.005
+    assert abs(fractions["3 sigma"] - 0.9973) < 0.001
+
+
+@pytest.mark.filterwarnings("ignore:Maximum number of epochs")
+def test_posterior_route_on_a_linear_gaussian_toy():
+    """NPE with the CNN as embedding net: samples inside the prior, calibrated intervals."""
+    rng = np.random.default_rng(0)
+    grid = np.linspace(-1, 1, 16)
+
+    def simulate(theta, seed):
+        noise = np.random.default_rng(seed).normal(0, 0.3, size=(len(theta), 16))
+        return theta[:, :1] + theta[:, 1:] * grid + noise
+
+    theta = rng.uniform(0, 1, size=(1000, 2))
+    X = simulate(theta, 1)
+    npe = PropagationInverter(
+        posterior=True,
+        features="identity",
+        param_bounds=[[0, 1], [0, 1]],
+        embedding_size=8,
+        npe_kwargs={"hidden_features": 16, "num_transforms": 2, "n_posterior_samples": 200},
+        module_kwargs={"channels": (4,), "hidden_size": 16},
+        lr=3e-3,
+        batch_size=100,
+        max_epochs=20,
+        device="cpu",
+        random_state=0,
+        verbose=0,
+    ).fit(X, theta)
+    theta_test = rng.uniform(0, 1, size=(100, 2))
+    X_test = simulate(theta_test, 2)
+    draws = npe.sample(X_test, 200)
+    assert draws.shape == (100, 200, 2)
+    assert np.all((draws >= 0) & (draws <= 1))
+    # central 68 % intervals cover the truth 68 % of the time (binomial sd 4.7 % for 100)
+    lo, hi = np.percentile(draws, [16, 84], axis=1)
+    coverage = np.mean((theta_test >= lo) & (theta_test <= hi), axis=0)
+    assert np.all(np.abs(coverage - 0.68) < 0.15), coverage
+    # and informative: the exact posterior sd is ~0.08 (intercept) and ~0.13 (slope), so its
+    # 68 % intervals are far narrower than the prior's 0.68
+    assert np.all(np.mean(hi - lo, axis=0) < 0.45)
+    # log_prob in physical units; one observation, several points
+    values = npe.log_prob(draws[0, :5], X_test[0])
+    assert values.shape == (5,) and np.all(np.isfinite(values))
+    assert npe.predict(X_test[:3]).shape == (3, 2)
+
+
+@pytest.mark.filterwarnings("ignore:Maximum number of epochs")
+def test_posterior_route_on_spectra(data):
+    X, theta = data[0][:300], data[1][:300]
+    npe = PropagationInverter(
+        posterior=True,
+        noise=0.05,
+        pretrain_embedding=False,
+        embedding_size=8,
+        npe_kwargs={"hidden_features": 8, "num_transforms": 1, "n_posterior_samples": 50},
+        **{**SMALL, "max_epochs": 2},
+    ).fit(X, theta)
+    draws = npe.sample(X[0], 50)
+    assert draws.shape == (50, 10)
+    assert np.all((draws >= LOW) & (draws <= HIGH))
+    idata = npe.to_inference_data(X[0], 20)
+    assert list(idata.posterior.data_vars) == list(PARAM_NAMES)
+    # whitening is linear here, so the physical density is the whitened one over the box volume
+    w = npe.whitener_.transform(draws[:3])
+    expected = npe.posterior_estimator_.log_prob(w, npe._posterior_inputs(X[0])[0])
+    np.testing.assert_allclose(
+        npe.log_prob(draws[:3], X[0]), expected - np.log(HIGH - LOW).sum(), rtol=1e-10
+    )
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "kwargs", "match"),
+    [
+        (np.ones((10, 4, 84)), MID, {}, r"\(Li, Be, B, C, O\)"),
+        (np.ones((10, 421)), MID, {}, r"5 \* n_bins"),
+        (-np.ones((10, 420)), MID, {}, "> 0"),
+        (np.full((10, 420), np.nan), MID, {}, "NaN"),
+        (np.ones((10, 420)), MID + 100.0, {}, "outside param_bounds"),
+        (np.ones((10, 420)), MID, {"noise": 1.5}, "noise"),
+        (np.ones((10, 420)), MID, {"loss": "huber"}, "loss"),
+        (np.ones((10, 420)), None, {}, "requires y"),
+    ],
+)
+def test_clear_errors(X, y, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        PropagationInverter(**{**SMALL, **kwargs}).fit(X, y)
+
+
+def test_predict_errors(machine_a):
+    with pytest.raises(ValueError, match="420"):
+        machine_a.predict(np.ones((2, 5, 80)))
+    with pytest.raises(AttributeError, match="posterior=True"):
+        machine_a.sample(np.ones(420), 10)
+    with pytest.raises(TypeError, match="callable"):
+        machine_a.refit_feedback(np.ones((2, 420)), "not a simulator")
+    simulator = functools.partial(simulate_toy_spectra)
+    with pytest.raises(ValueError, match="tolerance"):
+        machine_a.refit_feedback(np.ones((2, 420)), simulator, tolerance=-1)
+
+
+def test_demo_step(tmp_path):
+    from crsbi.demos import DemoContext
+    from crsbi.demos.inversion import inversion
+
+    out = inversion(DemoContext(output_dir=tmp_path, verbose=0))
+    assert (tmp_path / "inversion_spectra.png").exists()
+    # the spectral slope delta is learned to better than 10 % from 1500 spectra
+    assert out["delta: 68% half-width of rel. error [%]"] < 10
+    assert out["hold-out R^2 (whitened, mean)"] > 0.3
