@@ -116,7 +116,15 @@ PAPERS: tuple[Paper, ...] = (
             "intermediate-scale density power); fast diffusion barely interacts; advection only "
             "stiffens the equation of state; streaming drains less energy but heats the gas."
         ),
-        benchmarks=(("crfluid", "python benchmarks/bench_crfluid.py"),),
+        benchmarks=(
+            ("crfluid", "python benchmarks/bench_crfluid.py"),
+            (
+                "crfluid_128",
+                "python benchmarks/bench_crfluid.py --resolution 128 --speed-sizes "
+                "--report-name crfluid_128",
+            ),
+        ),
+        figures=("crfluid_128_classes.png",),
         differences=(
             "2D (or small 3D) isothermal gas with a fixed guide field along x and a one-moment "
             "CR fluid instead of Athena++ CR-MHD at 512^3 (docs/crfluid.md)."

@@ -1,6 +1,12 @@
 """Data access: the reference data directory, loaders and synthetic data-set builders."""
 
 from crsbi.datasets._paths import DATA_ENV_VAR, data_dir
+from crsbi.datasets.crfluid import (
+    CRFluidDataset,
+    load_crfluid_dataset,
+    make_crfluid_dataset,
+    simulate_crfluid_class,
+)
 from crsbi.datasets.cross_sections import (
     CrossSections,
     get_cross_sections,
@@ -19,6 +25,7 @@ from crsbi.datasets.uhecr import (
 __all__ = [
     "DATA_ENV_VAR",
     "AugerEvents",
+    "CRFluidDataset",
     "CrossSections",
     "KalashevSpectra",
     "Measurement",
@@ -27,8 +34,11 @@ __all__ = [
     "kalashev2019_distances",
     "load_ams02",
     "load_auger2022",
+    "load_crfluid_dataset",
     "load_fragmentation_table",
     "load_inelastic_table",
     "load_kalashev2019_spectra",
     "load_voyager1",
+    "make_crfluid_dataset",
+    "simulate_crfluid_class",
 ]

@@ -20,6 +20,11 @@ from crsbi.plotting._core import (
     plot_sbc_ranks,
     plot_surrogate_slice,
 )
+from crsbi.plotting._crfluid import (
+    plot_crfluid_maps,
+    plot_crfluid_spectra,
+    plot_mach_history,
+)
 from crsbi.plotting._inversion import (
     plot_chi2_profiles,
     plot_corner,
@@ -35,7 +40,10 @@ __all__ = [
     "plot_confusion_matrix",
     "plot_corner",
     "plot_coverage",
+    "plot_crfluid_maps",
+    "plot_crfluid_spectra",
     "plot_history",
+    "plot_mach_history",
     "plot_power_curves",
     "plot_predicted_spectra",
     "plot_predicted_vs_simulated",

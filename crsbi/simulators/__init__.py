@@ -6,6 +6,13 @@
   coefficients of test particles (Palade 2023).
 """
 
+from crsbi.simulators.crfluid import (
+    CRFLUID_CLASSES,
+    CRFLUID_PRESETS,
+    CRFluidResult,
+    evolve_crfluid,
+    simulate_crfluid,
+)
 from crsbi.simulators.galactic import (
     GalacticSpectra,
     check_galactic_params,
@@ -49,10 +56,13 @@ from crsbi.simulators.turbulence import (
 
 __all__ = [
     "AUGER",
+    "CRFLUID_CLASSES",
+    "CRFLUID_PRESETS",
     "PALADE_BOUNDS",
     "SOURCES",
     "TELESCOPE_ARRAY",
     "TURBULENCE_MODELS",
+    "CRFluidResult",
     "Deflection",
     "DiffusionResult",
     "GalacticSpectra",
@@ -66,11 +76,13 @@ __all__ = [
     "draw_waves",
     "evaluate_field",
     "events_to_maps",
+    "evolve_crfluid",
     "exposure_map",
     "force_field",
     "gaussian_linear_posterior",
     "initial_momenta",
     "relative_exposure",
+    "simulate_crfluid",
     "simulate_d_perp",
     "simulate_diffusion",
     "simulate_events",
