@@ -20,6 +20,7 @@ __all__ = [
     "NeuralRegressor",
     "PosteriorEstimator",
     "PropagationInverter",
+    "TrajectoryGenerator",
     "TransportClassifier",
     "__version__",
     "load",
@@ -29,6 +30,7 @@ __all__ = [
 
 # public name -> module that defines it (imported lazily)
 _LAZY = {
+    "TrajectoryGenerator": "crsbi.generative",
     "PropagationInverter": "crsbi.inversion",
     "TransportClassifier": "crsbi.classification",
     "AnisotropyTest": "crsbi.anisotropy",

@@ -8,6 +8,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from crsbi.anisotropy import AnisotropyTest
 from crsbi.classification import TransportClassifier
+from crsbi.generative import TrajectoryGenerator
 from crsbi.inference import PosteriorEstimator
 from crsbi.inversion import PropagationInverter
 from crsbi.neural import NeuralClassifier, NeuralRegressor
@@ -70,6 +71,17 @@ TINY_INVERTER = {
     "module_kwargs": {"channels": (8,), "hidden_size": 32},
 }
 
+# fit takes unit-velocity series (n, T, 3) or (n, 3T) only: the checks' generic tabular data is
+# rejected, and those checks are declared as expected failures
+TINY_GENERATOR = {
+    "module_kwargs": {"base_channels": 4, "n_levels": 1, "attention_levels": 0},
+    "n_diffusion_steps": 10,
+    "max_epochs": 1,
+    "device": "cpu",
+    "random_state": 0,
+    "verbose": 0,
+}
+
 ESTIMATORS = [
     NeuralRegressor(**TINY),
     NeuralClassifier(**TINY),
@@ -78,6 +90,7 @@ ESTIMATORS = [
     AnisotropyTest(**TINY_ANISOTROPY),
     TransportClassifier(**TINY_CLASSIFIER),
     PropagationInverter(**TINY_INVERTER),
+    TrajectoryGenerator(**TINY_GENERATOR),
 ]
 
 

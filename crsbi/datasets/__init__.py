@@ -14,6 +14,13 @@ from crsbi.datasets.cross_sections import (
     load_inelastic_table,
 )
 from crsbi.datasets.spectra import Measurement, load_ams02, load_voyager1
+from crsbi.datasets.trajectories import (
+    TrajectoryData,
+    load_trajectory_dataset,
+    make_trajectory_dataset,
+    simulate_trajectories,
+    simulate_trajectory_row,
+)
 from crsbi.datasets.uhecr import (
     AugerEvents,
     KalashevSpectra,
@@ -29,6 +36,7 @@ __all__ = [
     "CrossSections",
     "KalashevSpectra",
     "Measurement",
+    "TrajectoryData",
     "data_dir",
     "get_cross_sections",
     "kalashev2019_distances",
@@ -38,7 +46,11 @@ __all__ = [
     "load_fragmentation_table",
     "load_inelastic_table",
     "load_kalashev2019_spectra",
+    "load_trajectory_dataset",
     "load_voyager1",
     "make_crfluid_dataset",
+    "make_trajectory_dataset",
     "simulate_crfluid_class",
+    "simulate_trajectories",
+    "simulate_trajectory_row",
 ]

@@ -43,6 +43,7 @@ STEP_MODULES: tuple[str, ...] = (
     "crsbi.demos.inversion",
     "crsbi.demos.classification",
     "crsbi.demos.anisotropy",
+    "crsbi.demos.generative",
 )
 
 

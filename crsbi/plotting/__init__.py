@@ -33,6 +33,7 @@ from crsbi.plotting._inversion import (
 )
 from crsbi.plotting._sky import plot_sky_map
 from crsbi.plotting._spectra import plot_spectra, plot_spectrum
+from crsbi.plotting._trajectories import plot_trajectory_statistics
 
 __all__ = [
     "plot_chi2_profiles",
@@ -57,4 +58,5 @@ __all__ = [
     "plot_surrogate_slice",
     "plot_tau_histogram",
     "plot_test_statistic",
+    "plot_trajectory_statistics",
 ]

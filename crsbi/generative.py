@@ -1,0 +1,550 @@
+r"""TrajectoryGenerator: a diffusion model of charged-particle velocity series.
+
+After Martin, Lübke et al.: unit velocity series :math:`\mathbf V(t)` are mapped to the
+angles :math:`\theta = \arccos V_z` and :math:`\phi = \operatorname{atan2}(V_y, V_x)`, a
+DDPM (:class:`crsbi.nn.ddpm.DDPM`, 1000 steps, linear :math:`\beta` from
+:math:`10^{-4}` to 0.02, :math:`\epsilon`-prediction, MSE loss) with a 1D U-Net
+(:class:`crsbi.nn.unet1d.UNet1d`) learns their distribution, and samples are mapped back
+to :math:`(\sin\theta\cos\phi, \sin\theta\sin\phi, \cos\theta)`, so :math:`|\mathbf V| = 1`
+holds exactly by construction.
+
+Difference from the paper: the azimuth enters the network as :math:`(\cos\phi,
+\sin\phi)` instead of :math:`\phi`, which jumps by :math:`2\pi` at every crossing of the
+branch cut (a gyrating particle crosses it once per gyration); the network therefore sees
+three channels :math:`(\theta, \cos\phi, \sin\phi)`, each standardised, and
+:math:`\phi = \operatorname{atan2}` of the last two.
+
+With labels ``y`` (the coupling :math:`\alpha = \ell_0/r_g` of each series) the U-Net is
+conditioned on :math:`\log\alpha` and trained with condition dropout, so sampling can use
+classifier-free guidance and interpolate to couplings not seen in training.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
+
+from crsbi._base import BaseNeuralEstimator
+from crsbi._training import build_optimizer, train_module
+from crsbi.nn.ddpm import DDPM
+from crsbi.nn.unet1d import UNet1d
+from crsbi.stats.trajectories import (
+    angles_to_velocity,
+    integrate_positions,
+    trajectory_distance,
+    velocity_to_angles,
+)
+from crsbi.utils._device import resolve_device
+from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
+from crsbi.utils._validation import check_interval, check_option
+
+__all__ = ["TrajectoryGenerator"]
+
+_SAMPLE_BATCH = 256
+_UNIT_TOLERANCE = 1e-3
+
+
+class _DiffusionObjective(nn.Module):
+    """Training wrapper: draws steps and noise, returns (prediction, noise) stacked.
+
+    Its input packs the condition as a fourth channel (NaN when unconditional), so the
+    shared training loop, which calls ``module(inputs)``, can train a denoiser.
+    """
+
+    def __init__(self, denoiser: nn.Module, ddpm: DDPM, cond_drop_prob: float) -> None:
+        super().__init__()
+        self.denoiser = denoiser
+        self.ddpm = ddpm
+        self.cond_drop_prob = cond_drop_prob
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        x0, cond = inputs[:, :-1], inputs[:, -1, 0]
+        conditional = bool(getattr(self.denoiser, "conditional", False))
+        batch = x0.shape[0]
+        t = torch.randint(0, self.ddpm.n_steps, (batch,)).to(x0.device)
+        noise = torch.randn(x0.shape).to(x0.device)
+        if conditional and self.training and self.cond_drop_prob > 0:
+            drop = (torch.rand(batch) < self.cond_drop_prob).to(x0.device)
+            cond = torch.where(drop, torch.full_like(cond, float("nan")), cond)
+        xt = self.ddpm.q_sample(x0, t, noise)
+        prediction = self.denoiser(xt, t, cond) if conditional else self.denoiser(xt, t)
+        return torch.stack([prediction, noise], dim=1)
+
+
+class TrajectoryGenerator(BaseNeuralEstimator):
+    r"""Denoising-diffusion generator of unit velocity series (Martin, Lübke et al.).
+
+    Parameters
+    ----------
+    validation_fraction, patience, tol, gradient_clip, device, random_state, callbacks, verbose
+        Training parameters as for every crsbi neural estimator.
+    module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs
+        Training parameters, see :class:`crsbi._base.BaseNeuralEstimator`. The default
+        network is :class:`crsbi.nn.unet1d.UNet1d` (``module_kwargs`` sets its
+        ``base_channels``, ``n_levels``, ``attention_levels``...). Defaults follow the
+        paper: AdamW, ``lr=1e-4``, batch 64; the validation loss is itself noisy (random
+        diffusion steps), so early stopping is off (``patience=None``).
+    n_diffusion_steps : int, default=1000
+        DDPM steps :math:`T`.
+    beta_start, beta_end : float, default=1e-4, 0.02
+        Linear :math:`\beta` schedule.
+    cond_drop_prob : float, default=0.1
+        Probability of dropping the :math:`\alpha` condition in training (conditional
+        models), for classifier-free guidance.
+    steps_per_gyration : float, default=100
+        Samples per gyro-period, used by :meth:`score` (gyro-centre filter).
+
+    Attributes
+    ----------
+    n_timesteps_ : int
+        Length of the training series.
+    channel_mean_, channel_scale_ : ndarray of shape (3,)
+        Standardisation of the channels :math:`(\theta, \cos\phi, \sin\phi)`.
+    conditional_ : bool
+        Whether the model was trained with :math:`\alpha` labels.
+    alpha_range_ : tuple of float or None
+        Smallest and largest training :math:`\alpha`.
+    cond_mean_, cond_scale_ : float
+        Standardisation of :math:`\log\alpha`.
+    ddpm_ : crsbi.nn.ddpm.DDPM
+        The diffusion schedule.
+    module_, history_, n_iter_, best_epoch_, device_
+        See :class:`crsbi._base.BaseNeuralEstimator` (``module_`` is the U-Net).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.generative import TrajectoryGenerator
+    >>> t = np.arange(32) * 2 * np.pi / 16
+    >>> phase = np.random.default_rng(0).uniform(0, 2 * np.pi, (64, 1))
+    >>> V = np.stack([0.8 * np.cos(t + phase), 0.8 * np.sin(t + phase),
+    ...               np.full((64, 32), 0.6)], axis=2)
+    >>> gen = TrajectoryGenerator(module_kwargs={"base_channels": 8, "n_levels": 2},
+    ...                           max_epochs=2, device="cpu", random_state=0, verbose=0)
+    >>> V_new = gen.fit(V).sample(4, n_steps=5, random_state=0)
+    >>> V_new.shape, bool(np.allclose(np.linalg.norm(V_new, axis=2), 1.0))
+    ((4, 32, 3), True)
+    """
+
+    _default_module = UNet1d
+
+    def __init__(
+        self,
+        *,
+        module: Any = None,
+        module_kwargs: dict | None = None,
+        n_diffusion_steps: int = 1000,
+        beta_start: float = 1e-4,
+        beta_end: float = 0.02,
+        cond_drop_prob: float = 0.1,
+        steps_per_gyration: float = 100.0,
+        optimizer: Any = "adamw",
+        lr: float = 1e-4,
+        weight_decay: float = 0.0,
+        batch_size: int = 64,
+        max_epochs: int = 200,
+        validation_fraction: float = 0.0,
+        patience: int | None = None,
+        tol: float = 0.0,
+        gradient_clip: float | None = 1.0,
+        device: str = "auto",
+        random_state: Any = None,
+        callbacks: list | None = None,
+        verbose: int = 1,
+    ) -> None:
+        self.module = module
+        self.module_kwargs = module_kwargs
+        self.n_diffusion_steps = n_diffusion_steps
+        self.beta_start = beta_start
+        self.beta_end = beta_end
+        self.cond_drop_prob = cond_drop_prob
+        self.steps_per_gyration = steps_per_gyration
+        self.optimizer = optimizer
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.gradient_clip = gradient_clip
+        self.device = device
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.verbose = verbose
+
+    # ------------------------------------------------------------------ validation
+    def _velocities(self, X: Any, name: str = "X", length: int | None = None) -> np.ndarray:
+        """Validate unit velocity series; accept (n, T, 3) or the flattened (n, 3 T)."""
+        owner = type(self).__name__
+        if hasattr(X, "toarray") or hasattr(X, "tocsr"):
+            raise TypeError(f"{owner} does not support sparse input; pass a dense array.")
+        if np.iscomplexobj(X):
+            raise ValueError(f"Complex data not supported by {owner}; {name} must be real.")
+        try:
+            V = np.asarray(X, dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} of {owner} must be a numeric array: {exc}") from exc
+        if V.ndim == 2 and V.shape[1] % 3 == 0 and V.shape[1] > 0:
+            V = V.reshape(V.shape[0], -1, 3)
+        if V.ndim != 3 or V.shape[2] != 3:
+            raise ValueError(
+                f"{name} of {owner} must have shape (n_series, n_times, 3) or the flattened "
+                f"(n_series, 3 * n_times); got an array of shape {np.shape(X)} instead."
+            )
+        if length is not None and V.shape[1] != length:
+            raise ValueError(f"{name} must have n_times = {length}; got {V.shape[1]}.")
+        if V.shape[0] < 2 or V.shape[1] < 2:
+            raise ValueError(f"{name} needs at least 2 series of >= 2 times; got {V.shape}.")
+        if not np.all(np.isfinite(V)):
+            raise ValueError(f"{name} contains NaN or infinity.")
+        speed = np.linalg.norm(V, axis=2)
+        worst = float(np.max(np.abs(speed - 1.0)))
+        if worst > _UNIT_TOLERANCE:
+            raise ValueError(
+                f"{name} must hold unit velocity vectors (|V| = 1 within {_UNIT_TOLERANCE}); "
+                f"the largest deviation is {worst:.3g}. Divide by the speed first."
+            )
+        return V / speed[..., None]
+
+    def _alphas(self, y: Any, n: int) -> np.ndarray:
+        alpha = np.asarray(y, dtype=float).reshape(-1)
+        if alpha.size == 1:
+            alpha = np.full(n, float(alpha[0]))
+        if alpha.shape != (n,) or not np.all(np.isfinite(alpha) & (alpha > 0)):
+            raise ValueError(
+                f"alpha (y) must be a float > 0 or an array of shape ({n},) of floats > 0; "
+                f"got {y!r}."
+            )
+        return alpha
+
+    def _check_params(self) -> None:
+        owner = type(self).__name__
+        self._check_training_params()
+        check_interval(self.n_diffusion_steps, "n_diffusion_steps", owner, kind=int, low=2)
+        check_interval(self.beta_start, "beta_start", owner, low=0, high=1, closed="neither")
+        check_interval(self.beta_end, "beta_end", owner, low=0, high=1, closed="neither")
+        if self.beta_start > self.beta_end:
+            raise ValueError(
+                f"{owner} needs beta_start <= beta_end; got {self.beta_start} > {self.beta_end}."
+            )
+        check_interval(self.cond_drop_prob, "cond_drop_prob", owner, low=0, high=1, closed="left")
+        check_interval(
+            self.steps_per_gyration, "steps_per_gyration", owner, low=0, closed="neither"
+        )
+
+    # ------------------------------------------------------------- base hooks
+    def _validate_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        V = self._velocities(X)
+        if y is None:
+            return V, np.full(len(V), np.nan)
+        alpha = self._alphas(y, len(V))
+        return V, np.log(alpha)
+
+    def _validate_predict_data(self, X: Any) -> np.ndarray:
+        return self._velocities(X, length=None)
+
+    def _module_shape(self, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+        return {"n_channels": 3, "conditional": bool(np.all(np.isfinite(y)))}
+
+    def _encode_target(self, y: np.ndarray) -> torch.Tensor:
+        return torch.zeros(len(y))
+
+    def _loss(self, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return nn.functional.mse_loss(output[:, 0], output[:, 1])
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        shape = (
+            "fit needs unit velocity series (n, n_times, 3) or (n, 3 * n_times) with |V| = 1; "
+            "the check's generic tabular X is rejected with a shape/unit-speed error"
+        )
+        checks = [
+            "check_fit_score_takes_y",
+            "check_estimators_overwrite_params",
+            "check_dont_overwrite_parameters",
+            "check_estimators_fit_returns_self",
+            "check_readonly_memmap_input",
+            "check_n_features_in_after_fitting",
+            "check_positive_only_tag_during_fit",
+            "check_estimators_dtypes",
+            "check_dtype_object",
+            "check_estimators_empty_data_messages",
+            "check_pipeline_consistency",
+            "check_estimators_nan_inf",
+            "check_estimators_pickle",
+            "check_f_contiguous_array_estimator",
+            "check_methods_sample_order_invariance",
+            "check_methods_subset_invariance",
+            "check_fit2d_1sample",
+            "check_fit2d_1feature",
+            "check_dict_unchanged",
+            "check_fit_idempotent",
+            "check_fit_check_is_fitted",
+            "check_n_features_in",
+            "check_fit2d_predict1d",
+        ]
+        return dict.fromkeys(checks, shape)
+
+    # ---------------------------------------------------------------- encoding
+    def _channels(self, V: np.ndarray) -> np.ndarray:
+        theta, phi = velocity_to_angles(V)
+        return np.stack([theta, np.cos(phi), np.sin(phi)], axis=1)  # (n, 3, T)
+
+    def _decode(self, Z: np.ndarray, smooth: bool) -> np.ndarray:
+        channels = Z * self.channel_scale_[None, :, None] + self.channel_mean_[None, :, None]
+        if smooth:
+            padded = np.concatenate([channels[..., :1], channels, channels[..., -1:]], axis=2)
+            channels = (padded[..., :-2] + padded[..., 1:-1] + padded[..., 2:]) / 3.0
+        phi = np.arctan2(channels[:, 2], channels[:, 1])
+        return angles_to_velocity(channels[:, 0], phi)
+
+    # ---------------------------------------------------------------- training
+    def fit(self, X: Any, y: Any = None) -> TrajectoryGenerator:
+        r"""Train the diffusion model on velocity series.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_times, 3) or (n_series, 3 * n_times)
+            Unit velocity vectors; ``n_times`` a multiple of ``2 ** (n_levels - 1)``.
+        y : array-like of shape (n_series,) or None
+            Coupling :math:`\alpha > 0` of each series: trains a model conditioned on
+            :math:`\log\alpha`. ``None`` trains an unconditional model.
+
+        Returns
+        -------
+        self
+            The fitted estimator.
+        """
+        self._check_params()
+        rng = check_random_state(self.random_state)
+        V, log_alpha = self._validate_fit_data(X, y)
+        self.conditional_ = y is not None
+        if self.conditional_:
+            self.cond_mean_ = float(log_alpha.mean())
+            spread = float(log_alpha.std())
+            self.cond_scale_ = spread if spread > 0 else 1.0
+            alpha = self._alphas(y, len(V))
+            self.alpha_range_ = (float(alpha.min()), float(alpha.max()))
+            cond = (log_alpha - self.cond_mean_) / self.cond_scale_
+        else:
+            self.cond_mean_, self.cond_scale_, self.alpha_range_ = 0.0, 1.0, None
+            cond = np.full(len(V), np.nan)
+        channels = self._channels(V)
+        self.channel_mean_ = channels.mean(axis=(0, 2))
+        scale = channels.std(axis=(0, 2))
+        self.channel_scale_ = np.where(scale > 1e-8, scale, 1.0)
+        Z = (channels - self.channel_mean_[None, :, None]) / self.channel_scale_[None, :, None]
+        self.n_timesteps_ = int(V.shape[1])
+        self.n_features_in_ = 3 * self.n_timesteps_
+        self.ddpm_ = DDPM(int(self.n_diffusion_steps), self.beta_start, self.beta_end)
+        self.device_ = resolve_device(self.device)
+        seed = torch_seed(rng)
+        train_index, val_index = self._split(len(V), rng)
+        device = torch.device(self.device_)
+        inputs = np.concatenate([Z, np.repeat(cond[:, None, None], Z.shape[2], axis=2)], axis=1)
+        with seeded_torch(seed, self.device_):
+            denoiser = self._build_module(Z, log_alpha if self.conditional_ else cond)
+            multiple = getattr(denoiser, "length_multiple", 1)
+            if self.n_timesteps_ % multiple:
+                raise ValueError(
+                    f"n_times = {self.n_timesteps_} must be a multiple of {multiple} "
+                    "(2 ** (n_levels - 1) of the U-Net); crop the series or use fewer levels."
+                )
+            objective = _DiffusionObjective(denoiser, self.ddpm_, float(self.cond_drop_prob))
+            objective = objective.to(device)
+            tensor = torch.from_numpy(inputs.astype(np.float32)).to(device)
+            dummy = torch.zeros(len(V), device=device)
+            optimizer = build_optimizer(
+                self.optimizer, objective.parameters(), lr=self.lr, weight_decay=self.weight_decay
+            )
+            result = train_module(
+                objective,
+                self._loss,
+                (tensor[train_index], dummy[train_index]),
+                (tensor[val_index], dummy[val_index]) if len(val_index) else None,
+                optimizer=optimizer,
+                batch_size=self.batch_size,
+                max_epochs=self.max_epochs,
+                patience=self.patience,
+                tol=self.tol,
+                gradient_clip=self.gradient_clip,
+                generator=torch.Generator().manual_seed(seed),
+                callbacks=list(self.callbacks or ()),
+                verbose=self.verbose,
+                description=type(self).__name__,
+            )
+        self.module_ = denoiser.eval()
+        self.history_ = result.history
+        self.n_iter_ = len(result.history)
+        self.best_epoch_ = result.best_epoch
+        return self
+
+    # ---------------------------------------------------------------- sampling
+    def sample(
+        self,
+        n: int,
+        alpha: Any = None,
+        length: int | None = None,
+        *,
+        sampler: str = "ddim",
+        n_steps: int | None = 50,
+        eta: float = 0.0,
+        guidance_scale: float = 1.0,
+        smooth: bool = False,
+        clip: bool = False,
+        return_positions: bool = False,
+        dt: float | None = None,
+        random_state: Any = None,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        r"""Generate velocity series (and positions) with :math:`|\mathbf V| = 1` exactly.
+
+        Parameters
+        ----------
+        n : int
+            Number of series, >= 1.
+        alpha : float, array-like of shape (n,) or None
+            Coupling(s) :math:`\alpha` for a conditional model (required there); must be
+            ``None`` for an unconditional one.
+        length : int or None
+            Samples per series (a multiple of the U-Net's ``2 ** (n_levels - 1)``); the
+            training length when ``None``. Other lengths work (the U-Net is
+            convolutional) but were not trained on.
+        sampler : {"ddim", "ancestral"}, default="ddim"
+            Fast deterministic DDIM (``n_steps`` steps) or the full DDPM chain.
+        n_steps : int or None, default=50
+            DDIM steps (ignored by ``"ancestral"``).
+        eta : float, default=0.0
+            DDIM stochasticity.
+        guidance_scale : float, default=1.0
+            Classifier-free guidance weight (conditional models).
+        smooth : bool, default=False
+            Apply the paper's 3-point moving average (to the angle channels, so
+            :math:`|\mathbf V| = 1` still holds).
+        clip : bool, default=False
+            Clamp each step's prediction of the clean series to the range of the channels
+            (:math:`\theta \in [0, \pi]`, :math:`\cos\phi, \sin\phi \in [-1, 1]`), see
+            :meth:`crsbi.nn.ddpm.DDPM.sample`. It stops a briefly trained network from
+            drifting out of range, but in the CPU benchmark it made the statistics worse
+            (intermittent jumps), so it is off by default.
+        return_positions : bool, default=False
+            Also return positions integrated from the velocities.
+        dt : float or None
+            Sample spacing for the positions; :math:`2\pi/(N_g\alpha)` (the
+            :mod:`crsbi.datasets.trajectories` convention, lengths in :math:`\ell_0`) for a
+            conditional model, 1 otherwise, when ``None``.
+        random_state : None, int or numpy.random.Generator
+            Seed of the noise: the same seed gives the same samples.
+
+        Returns
+        -------
+        V : ndarray of shape (n, length, 3)
+            Unit velocity vectors.
+        X : ndarray of shape (n, length, 3)
+            Positions (only with ``return_positions=True``), starting at the origin.
+        """
+        check_is_fitted(self, "module_")
+        owner = "TrajectoryGenerator.sample"
+        check_interval(n, "n", owner, kind=int, low=1)
+        check_option(sampler, "sampler", owner, ["ddim", "ancestral"])
+        length = self.n_timesteps_ if length is None else length
+        check_interval(length, "length", owner, kind=int, low=2)
+        multiple = getattr(self.module_, "length_multiple", 1)
+        if length % multiple:
+            raise ValueError(
+                f"length must be a multiple of {multiple} (2 ** (n_levels - 1)); got {length}."
+            )
+        if self.conditional_:
+            if alpha is None:
+                raise ValueError(
+                    "This TrajectoryGenerator was fitted with alpha labels: pass alpha=... "
+                    f"(trained on alpha in {self.alpha_range_})."
+                )
+            alphas = self._alphas(alpha, int(n))
+            cond_all = (np.log(alphas) - self.cond_mean_) / self.cond_scale_
+        else:
+            if alpha is not None:
+                raise ValueError("alpha was given, but the model was fitted without alpha labels.")
+            alphas, cond_all = None, None
+        rng = check_random_state(random_state)
+        generator = torch.Generator().manual_seed(torch_seed(rng))
+        module = self.module_.eval()
+        conditional = bool(getattr(module, "conditional", False))
+
+        def model(x: torch.Tensor, t: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+            return module(x, t, cond) if conditional else module(x, t)
+
+        low = (np.array([0.0, -1.0, -1.0]) - self.channel_mean_) / self.channel_scale_
+        high = (np.array([np.pi, 1.0, 1.0]) - self.channel_mean_) / self.channel_scale_
+        bounds = tuple(torch.tensor(b[None, :, None], dtype=torch.float32) for b in (low, high))
+        chunks = []
+        for start in range(0, int(n), _SAMPLE_BATCH):
+            size = min(_SAMPLE_BATCH, int(n) - start)
+            cond = None
+            if cond_all is not None:
+                cond = torch.as_tensor(cond_all[start : start + size], dtype=torch.float32)
+            out = self.ddpm_.sample(
+                model,
+                (size, 3, int(length)),
+                sampler=sampler,
+                n_steps=n_steps if sampler == "ddim" else None,
+                eta=eta,
+                cond=cond,
+                guidance_scale=guidance_scale,
+                clip_x0=bounds if clip else None,
+                generator=generator,
+                device=self.device_,
+                verbose=self.verbose,
+            )
+            chunks.append(out.cpu().numpy().astype(np.float64))
+        V = self._decode(np.concatenate(chunks), smooth)
+        if not return_positions:
+            return V
+        if dt is not None:
+            return V, integrate_positions(V, dt)
+        if alphas is None:
+            return V, integrate_positions(V, 1.0)
+        spacing = 2.0 * math.pi / (float(self.steps_per_gyration) * alphas)
+        X = integrate_positions(V, 1.0) * spacing[:, None, None]
+        return V, X
+
+    def score(self, X: Any, y: Any = None) -> float:
+        r"""Minus the statistics distance between generated and given series.
+
+        ``len(X)`` series (at the given ``alpha`` labels ``y`` for a conditional model)
+        are generated with DDIM (50 steps) and compared with ``X`` by
+        :func:`crsbi.stats.trajectories.trajectory_distance` (0 is a perfect match;
+        higher is better).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_series, n_times, 3) or (n_series, 3 * n_times)
+            Reference unit velocity series (``n_times`` a valid U-Net length).
+        y : array-like of shape (n_series,) or None
+            Their couplings :math:`\alpha` (conditional models).
+
+        Returns
+        -------
+        float
+            ``-trajectory_distance(generated, X)``.
+        """
+        check_is_fitted(self, "module_")
+        V_ref = self._velocities(X, "X")
+        V_gen = self.sample(
+            len(V_ref),
+            alpha=y,
+            length=V_ref.shape[1],
+            random_state=check_random_state(self.random_state).integers(2**31),
+        )
+        distance = trajectory_distance(V_gen, V_ref, steps_per_gyration=self.steps_per_gyration)
+        return -float(distance)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = True
+        tags.target_tags.required = False
+        return tags
