@@ -165,13 +165,32 @@ def fit_posterior(estimator: Any, X: Any, y: Any) -> Any:
     from crsbi.preprocessing.spectra import _log_ratio_features
 
     estimator._check_training_params()
+    frozen = estimator.pretrain_embedding == "frozen"
+    if frozen:
+        # disjoint halves: a summary trained on the flow's own simulations is more
+        # accurate there than on new data, and the flow would inherit that overconfidence
+        X, y = np.asarray(X), np.asarray(y)
+        if len(X) < 4:
+            raise ValueError(
+                "pretrain_embedding='frozen' splits the simulations in two halves and needs "
+                f"at least 4 samples; got {len(X)}."
+            )
+        order = check_random_state(estimator.random_state).permutation(len(X))
+        half = len(X) // 2
+        X_embed, y_embed = X[order[:half]], y[order[:half]]
+        X, y = X[order[half:]], y[order[half:]]
+    else:
+        X_embed, y_embed = X, y
     if estimator.pretrain_embedding:
         # the paper's regression machine first; its network becomes the embedding net
-        BaseNeuralEstimator.fit(estimator, X, y)
+        BaseNeuralEstimator.fit(estimator, X_embed, y_embed)
         estimator._record_validation_errors()
         pretrained = copy.deepcopy(estimator.module_.cnn).cpu()
+        scaling = (estimator.feature_mean_, estimator.feature_scale_)
     rng = check_random_state(estimator.random_state)
     inputs, w = estimator._validate_fit_data(X, y)
+    if frozen:  # the CNN expects the standardisation it was trained with
+        estimator.feature_mean_, estimator.feature_scale_ = scaling
     if estimator.noise > 0:
         u = estimator.noise * rng.uniform(-1.0, 1.0, size=inputs.shape)
         inputs = inputs + np.log10(1 + u) if estimator.features == "ratios" else inputs * (1 + u)
@@ -181,6 +200,10 @@ def fit_posterior(estimator: Any, X: Any, y: Any) -> Any:
         cnn = BaseNeuralEstimator._build_module(estimator, inputs, w)
     if estimator.pretrain_embedding:
         cnn = pretrained
+        if estimator.pretrain_embedding == "frozen":  # a fixed summary: only the flow learns
+            cnn.eval()
+            for parameter in cnn.parameters():
+                parameter.requires_grad_(False)
     options = {
         "hidden_features": 50,
         "num_transforms": 5,

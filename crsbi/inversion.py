@@ -148,12 +148,16 @@ class PropagationInverter(FeedbackMixin, RegressorMixin, BaseNeuralEstimator):
         Pivot [GeV/n] of the C/C and O/C channels.
     embedding_size : int, default=32
         CNN output size in the NPE route when ``pretrain_embedding=False``.
-    pretrain_embedding : bool, default=True
+    pretrain_embedding : bool or "frozen", default=True
         In the NPE route, first train the CNN as a regression of the whitened
         parameters (the paper's machine, with ``noise``) and use it, outputs = the
         ``n_params`` point estimates, as the starting embedding net, fine-tuned with the
-        flow. ``False`` trains a fresh CNN with ``embedding_size`` outputs jointly with
-        the flow (slower to become informative).
+        flow. ``"frozen"`` pre-trains the CNN on one half of the simulations, keeps it
+        fixed and trains only the flow, on its point estimates for the other half (a
+        fixed summary that was not fitted to the flow's training data, so the posterior
+        given it stays calibrated, if wider). ``False`` trains a fresh
+        CNN with ``embedding_size`` outputs jointly with the flow (slower to become
+        informative).
     npe_kwargs : dict or None, default=None
         Extra arguments of :class:`~crsbi.inference.PosteriorEstimator` (e.g.
         ``hidden_features``, ``num_transforms``, ``n_posterior_samples``).
@@ -276,12 +280,19 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         check_option(self.loss, "loss", owner, _LOSSES)
         check_option(self.features, "features", owner, _FEATURES)
         check_interval(self.embedding_size, "embedding_size", owner, kind=int, low=1)
-        for name in ("posterior", "pretrain_embedding"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(
-                    f"The {name!r} parameter of {owner} must be a bool. "
-                    f"Got {getattr(self, name)!r} instead."
-                )
+        if not isinstance(self.posterior, (bool, np.bool_)):
+            raise TypeError(
+                f"The 'posterior' parameter of {owner} must be a bool. "
+                f"Got {self.posterior!r} instead."
+            )
+        if not (
+            isinstance(self.pretrain_embedding, (bool, np.bool_))
+            or (isinstance(self.pretrain_embedding, str) and self.pretrain_embedding == "frozen")
+        ):
+            raise TypeError(
+                f"The 'pretrain_embedding' parameter of {owner} must be a bool or 'frozen'. "
+                f"Got {self.pretrain_embedding!r} instead."
+            )
         if self.npe_kwargs is not None and not isinstance(self.npe_kwargs, dict):
             raise TypeError(
                 f"The 'npe_kwargs' parameter of {owner} must be a dict or None. "

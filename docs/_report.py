@@ -70,12 +70,20 @@ PAPERS: tuple[Paper, ...] = (
                 "cd benchmarks && python bench_galactic.py --restarts 3 --max-evals 3000 "
                 "--n-timing 50 --with-voyager",
             ),
-            ("inversion", "cd benchmarks && OMP_NUM_THREADS=1 python bench_inversion.py"),
+            (
+                "inversion",
+                "python benchmarks/bench_inversion.py --n-train 30000 --epochs 30 --npe-epochs 80",
+            ),
+            (
+                "inversion_ams02",
+                "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 1000 "
+                "--npe-epochs 80",
+            ),
         ),
         differences=(
             "GALPROP is replaced by crsbi's 1D thin-disc / diffusive-halo model "
             "(docs/galactic.md), so absolute parameter values differ; training sets are "
-            "far smaller than the paper's 2e5 spectra (5000 here) and training far shorter, so "
+            "smaller than the paper's 2e5 spectra (3e4 here) and training far shorter, so "
             "the learning systematics are several times wider than published."
         ),
         figures=(
@@ -83,6 +91,7 @@ PAPERS: tuple[Paper, ...] = (
             "inversion_corner.png",
             "inversion_chi2_profiles.png",
             "inversion_tau.png",
+            "inversion_ams02_corner.png",
         ),
     ),
     Paper(

@@ -194,6 +194,32 @@ def test_posterior_route_on_spectra(data):
     )
 
 
+@pytest.mark.filterwarnings("ignore:Maximum number of epochs")
+def test_frozen_embedding_keeps_the_pretrained_cnn(data):
+    X, theta = data[0][:300], data[1][:300]
+    npe = PropagationInverter(
+        posterior=True,
+        pretrain_embedding="frozen",
+        npe_kwargs={"hidden_features": 8, "num_transforms": 1, "n_posterior_samples": 50},
+        **{**SMALL, "max_epochs": 2},
+    ).fit(X, theta)
+    # the flow trained (its loss moved) while every CNN weight stayed the regression's
+    losses = [h["train_loss"] for h in npe.npe_history_]
+    assert losses[-1] != losses[0]
+    embedding = list(npe.posterior_estimator_.density_estimator_.embedding_net.parameters())
+    pretrained = list(npe.module_.cnn.parameters())
+    assert len(embedding) == len(pretrained) > 0
+    for a, b in zip(embedding, pretrained, strict=True):
+        assert torch.equal(a.detach().cpu(), b.detach().cpu())
+    assert npe.sample(X[0], 20).shape == (20, 10)
+    with pytest.raises(TypeError, match="'frozen'"):
+        PropagationInverter(posterior=True, pretrain_embedding="yes", **SMALL).fit(X, theta)
+    with pytest.raises(ValueError, match="at least 4"):
+        PropagationInverter(posterior=True, pretrain_embedding="frozen", **SMALL).fit(
+            X[:3], theta[:3]
+        )
+
+
 @pytest.mark.parametrize(
     ("X", "y", "kwargs", "match"),
     [
