@@ -13,7 +13,7 @@ projection-depth and leakage experiments on synthetic 3-D cubes, and training/in
 throughput of the paper's 29,749-parameter CNN on 128 x 128 tiles.
 
     python benchmarks/bench_classifier.py --quick            # a few minutes on 1-2 cores
-    python benchmarks/bench_classifier.py --data crfluid --store /path/to/campaign
+    python benchmarks/bench_classifier.py --data crfluid --runs 8 --t-end 14   # cached runs
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 
 import matplotlib
 
@@ -36,6 +37,7 @@ from crsbi.classification import (
     make_spectral_cubes,
     make_spectral_images,
 )
+from crsbi.datasets.transport import make_transport_dataset, preprocess_tiles
 from crsbi.interpretation import (
     gaussian_filter_experiment,
     leakage_experiment,
@@ -54,31 +56,30 @@ from crsbi.preprocessing.images import (
     buffered_split,
     cube_to_tiles,
     equalize_histogram,
-    flatten_power_spectrum,
     log_images,
-    tile_images,
 )
+from crsbi.stats.power import radial_power_spectrum
 
+CACHE = Path(__file__).resolve().parent / ".cache"  # git-ignored simulation stores
 TOY_SLOPES = {f"slope{s:+.1f}": s for s in (-4.0, -3.5, -3.0, -2.5, -2.0)}
 
 
 def preprocess(density_tiles: np.ndarray, flatten: bool) -> np.ndarray:
     """log10 -> (flatten) -> equalise, per tile."""
-    images = log_images(density_tiles)
-    if flatten:
-        images = flatten_power_spectrum(images)
-    return equalize_histogram(images)
+    return preprocess_tiles(density_tiles, "flattened" if flatten else "full")
 
 
 def crfluid_data(args):
-    """Tiles of the simulator's density maps, split by run (independent forcing seeds)."""
-    from crsbi.datasets.crfluid import make_crfluid_dataset
-
-    data = make_crfluid_dataset(
-        args.store,
+    """Density tiles of the simulator's maps, split by run (independent forcing seeds)."""
+    store = args.store or CACHE / f"transport/r{args.resolution}_t{args.t_end:g}_n{args.runs}"
+    data = make_transport_dataset(
+        store,
         n_runs_per_class=args.runs,
+        n_test_runs=args.test_runs,
+        tile_size=args.tile,
+        train_shifts=args.shifts,
+        variant="density",
         resolution=args.resolution,
-        ndim=2,
         t_end_eddy=args.t_end,
         snapshot_every=1.0,
         saturation_eddy=3.0,
@@ -86,20 +87,30 @@ def crfluid_data(args):
         n_jobs=args.n_jobs,
         verbose=1,
     )
-    names = np.asarray(data.classes)[data.labels]
-    runs = np.unique(data.run)
-    # the last run of each class is the test set
-    test_runs = {int(data.run[data.labels == c].max()) for c in np.unique(data.labels)}
-    is_test = np.isin(data.run, list(test_runs))
-    tiles, index = tile_images(data.images, args.tile, return_index=True)
-    y = names[index[:, 0]]
-    test = is_test[index[:, 0]]
+    n_snap = len(np.unique(data.time_test))
     info = (
-        f"2-D CR-fluid simulator, {args.resolution}^2, {len(runs)} runs "
-        f"({args.runs} per class, last run of each class held out), snapshots every eddy time "
-        f"from 3 to {args.t_end:g} eddy times, {args.tile}^2 tiles (all kept)"
+        f"2-D CR-fluid simulator (`make_transport_dataset`), {args.resolution}^2, "
+        f"{args.runs} runs per class (run i of every class shares forcing seed i; the last "
+        f"{args.test_runs} of each class held out), {n_snap} snapshots per run (every eddy "
+        f"time from 3 to {args.t_end:g} eddy times), {args.tile}^2 tiles (all kept), training "
+        f"maps re-tiled at {args.shifts}^2 periodic offsets"
     )
-    return tiles[~test], y[~test], tiles[test], y[test], info
+    return data.X_train, data.y_train, data.X_test, data.y_test, info
+
+
+def spectrum_baseline(X, y, X_test, y_test, flatten):
+    """Logistic regression on the log radial power spectrum of the preprocessed tiles."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def features(tiles):
+        images = preprocess(tiles, flatten)
+        return np.stack([np.log10(radial_power_spectrum(a)[1][1:] + 1e-12) for a in images])
+
+    model = make_pipeline(StandardScaler(), LogisticRegression(C=0.1, max_iter=3000))
+    model.fit(features(X), y)
+    return classification_table(y_test, model.predict(features(X_test)), labels=model.classes_)
 
 
 def synthetic_data(args, rng):
@@ -151,13 +162,144 @@ def throughput(args):
     }
 
 
+def _map_summary(x):
+    """Hand-made summary of flattened square maps: rms of log10 rho, log10 P(k) at n=1..8."""
+    x = np.asarray(x, dtype=float)
+    side = x.shape[1] if x.ndim == 3 else int(np.sqrt(x.shape[1]))
+    logs = np.log10(x.reshape(len(x), side, side))
+    spectra = np.stack([radial_power_spectrum(a)[1][1:9] for a in logs])
+    return np.column_stack([logs.std(axis=(1, 2)), np.log10(spectra + 1e-30)])
+
+
+def summary_posterior(args):
+    """Baseline: NPE on a hand-made summary (no CNN), to gauge the information in the maps."""
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    from crsbi.inference.posterior import PosteriorEstimator
+
+    npe = PosteriorEstimator(
+        prior_low=-2.0,
+        prior_high=1.0,
+        hidden_features=32,
+        num_transforms=3,
+        batch_size=32,
+        max_epochs=args.epochs * 5,
+        patience=30,
+        param_names=["log10_kappa"],
+        random_state=0,
+        verbose=0,
+    )
+    return Pipeline([("preprocess", FunctionTransformer(_map_summary)), ("npe", npe)])
+
+
+def kappa_posterior(args) -> None:
+    """NPE of log10 kappa from one density map (CNN embedding), with a calibration report."""
+    from crsbi.classification_posterior import make_kappa_dataset, make_kappa_posterior
+    from crsbi.inference.calibration import run_calibration
+
+    store = args.store or CACHE / f"kappa/r{args.resolution}_t{args.t_end:g}_n{args.n_kappa}"
+    data = make_kappa_dataset(
+        store,
+        args.n_kappa,
+        resolution=args.resolution,
+        t_end_eddy=args.t_end,
+        random_state=0,
+        n_jobs=args.n_jobs,
+        verbose=1,
+    )
+    runs = np.unique(data.run)
+    test_runs = runs[int(0.8 * len(runs)) :]
+    train = ~np.isin(data.run, test_runs)
+    # one map per held-out run (the last snapshot): independent (theta, x) pairs for SBC
+    last = data.time == data.time.max()
+    test = ~train & last
+    rows, lines = [], []
+    fig, axes = plt.subplots(
+        1, len(args.kappa_variants), figsize=(4.5 * len(args.kappa_variants), 4)
+    )
+    axes = np.atleast_1d(axes)
+    for k, variant in enumerate(args.kappa_variants):
+        pipe = (
+            summary_posterior(args)
+            if variant == "summary"
+            else make_kappa_posterior(
+                variant=variant,
+                batch_size=32,
+                max_epochs=args.epochs * 5,
+                patience=30,
+                random_state=0,
+            )
+        )
+        # symmetries of the periodic box as augmentation: flips along and across the guide
+        # field and a half-box roll (4x the training maps)
+        maps = data.images[train]
+        augmented = np.concatenate(
+            [maps, maps[:, ::-1], maps[:, :, ::-1], np.roll(maps, maps.shape[1] // 2, axis=(1, 2))]
+        )
+        start = time.perf_counter()
+        pipe.fit(augmented, np.tile(data.log10_kappa[train], 4))
+        seconds = time.perf_counter() - start
+        x_test = data.images[test].reshape(int(test.sum()), -1)
+        theta_test = data.log10_kappa[test]
+        draws = np.stack([pipe[-1].sample(row, 500) for row in pipe[:-1].transform(x_test)])
+        mean, std = draws[..., 0].mean(axis=1), draws[..., 0].std(axis=1)
+        report = run_calibration(
+            pipe, theta_test, x_test, n_posterior_samples=500, c2st=False, random_state=0
+        )
+        rmse = float(np.sqrt(np.mean((mean - theta_test) ** 2)))
+        row = {
+            "variant": variant,
+            "train maps": int(train.sum()),
+            "epochs": int(pipe[-1].n_iter_),
+            "test maps": int(test.sum()),
+            "RMSE dex": rmse,
+            "prior RMSE dex": float(3.0 / np.sqrt(12.0)),
+            "mean posterior std dex": float(std.mean()),
+            "SBC KS p": float(report.sbc_ks_pvalues[0]),
+            "TARP ATC": float(report.tarp_atc),
+            **{
+                f"HPD {100 * lv:.0f}%": float(c)
+                for lv, c in zip(report.levels, report.hpd_coverage, strict=True)
+            },
+            "fit s": seconds,
+        }
+        rows.append(row)
+        print(row)
+        ax = axes[k]
+        ax.errorbar(theta_test, mean, yerr=std, fmt="o", ms=3, alpha=0.7, label=variant)
+    for ax in axes:
+        ax.plot([-2, 1], [-2, 1], "k--", lw=1)
+        ax.set_xlabel("true log10 kappa")
+        ax.set_ylabel("posterior mean +- std")
+        ax.legend()
+    fig.savefig(RESULTS / "bench_classifier_kappa_posterior.png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    lines += [
+        f"Data: `make_kappa_dataset`, {args.n_kappa} runs at {args.resolution}^2, log10 kappa "
+        "~ U(-2, 1) (kappa in L c_s), eta = 1, no streaming, snapshots every eddy time from 3 "
+        f"to {args.t_end:g} eddy times; runs split 80/20; training on every snapshot of the "
+        "training runs, testing on the last snapshot of each held-out run.",
+        "Posterior: `make_kappa_posterior` (TransportCNN embedding, 8 features, MAF, batch 32, "
+        "patience 30), trained on the training maps plus their x-flip, y-flip and half-box "
+        "roll (4x). `summary`: the same NPE without CNN on a hand-made summary (rms of log10 "
+        "rho and log10 P(k) at n = 1..8), a gauge of the information in the maps.",
+        f"Command: `python benchmarks/bench_classifier.py {' '.join(_argv())}`.",
+    ]
+    write_report("classifier_kappa_posterior", rows, notes="\n".join(lines))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", choices=("crfluid", "synthetic"), default="synthetic")
-    parser.add_argument("--store", default="crfluid_store")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", choices=("crfluid", "synthetic", "kappa"), default="synthetic")
+    parser.add_argument("--n-kappa", type=int, default=160, help="runs of --data kappa")
+    parser.add_argument("--kappa-variants", nargs="+", default=["log", "full", "summary"])
+    parser.add_argument("--store", default=None, help="default: benchmarks/.cache/transport/...")
+    parser.add_argument("--runs", type=int, default=8)
+    parser.add_argument("--test-runs", type=int, default=2)
+    parser.add_argument("--shifts", type=int, default=2)
     parser.add_argument("--resolution", type=int, default=64)
-    parser.add_argument("--t-end", type=float, default=8.0)
+    parser.add_argument("--t-end", type=float, default=14.0)
     parser.add_argument("--tile", type=int, default=32)
     parser.add_argument("--n-toy", type=int, default=200)
     parser.add_argument("--epochs", type=int, default=40)
@@ -170,6 +312,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.n_toy, args.cube, args.n_throughput = 120, 48, 256
+    if args.data == "kappa":
+        kappa_posterior(args)
+        return
     rng = np.random.default_rng(0)
     assert count_parameters(TransportCNN(n_classes=5)) == 29_749
 
@@ -179,12 +324,13 @@ def main() -> None:
         X, y, X_test, y_test, info = synthetic_data(args, rng)
     print(info, "| train", X.shape, "test", X_test.shape)
 
-    rows, tables, models = [], {}, {}
+    rows, tables, models, baselines = [], {}, {}, {}
     for variant, flatten, lr in (("full", False, 1e-3), ("flattened", True, 5e-4)):
         model, seconds = train(preprocess(X, flatten), y, args, lr)
         pred = model.predict(preprocess(X_test, flatten))
         table = classification_table(y_test, pred, labels=model.classes_)
         tables[variant], models[variant] = table, model
+        baselines[variant] = spectrum_baseline(X, y, X_test, y_test, flatten)
         for i, label in enumerate(table.labels):
             rows.append(
                 {
@@ -200,7 +346,8 @@ def main() -> None:
             )
         print(
             f"{variant}: overall {table.overall_accuracy:.3f}, {model.n_iter_} epochs, "
-            f"{seconds:.0f} s"
+            f"{seconds:.0f} s; power-spectrum baseline "
+            f"{baselines[variant].overall_accuracy:.3f}"
         )
         ax = plot_confusion_matrix(y_test, pred, labels=model.classes_)
         ax.set_title(f"{args.data}, {variant} power")
@@ -293,6 +440,14 @@ def main() -> None:
             "Overall test accuracy: "
             + ", ".join(f"{k} {100 * t.overall_accuracy:.1f}%" for k, t in tables.items())
             + f" (chance {100 / len(classes):.0f}%).",
+            "Baseline on the same split (logistic regression on the log radial power spectrum of "
+            "each preprocessed tile): "
+            + ", ".join(
+                f"{k} {100 * t.overall_accuracy:.1f}% overall, per-class accuracy "
+                + "/".join(f"{100 * a:.0f}" for a in t.accuracy)
+                for k, t in baselines.items()
+            )
+            + f" ({', '.join(map(str, classes))}).",
             "",
             "### Table 2, full power",
             tables["full"].to_markdown(),

@@ -149,8 +149,13 @@ PAPERS: tuple[Paper, ...] = (
         benchmarks=(
             (
                 "classifier_crfluid",
-                "cd benchmarks && python bench_classifier.py --data crfluid --store STORE --quick "
-                "--epochs 30",
+                "python benchmarks/bench_classifier.py --data crfluid --runs 8 --test-runs 2 "
+                "--tile 64 --shifts 2 --t-end 14 --quick --epochs 40",
+            ),
+            (
+                "classifier_kappa_posterior",
+                "python benchmarks/bench_classifier.py --data kappa --n-kappa 80 --resolution 32 "
+                "--t-end 5 --epochs 40",
             ),
             (
                 "classifier_synthetic",

@@ -156,31 +156,50 @@ plt.close(ax.figure)
 # %% [markdown]
 # ## Full mode: the CR-fluid simulator
 # With `CRSBI_TUTORIAL_MODE=full` the same estimator is trained on 2-D CR-fluid maps of the
-# five transport classes, train and test from independent runs (see
-# `benchmarks/bench_classifier.py --data crfluid` for the numbers and figures).
+# five transport classes. `make_transport_dataset` runs one resumable campaign per class
+# (run `i` of every class shares forcing seed `i`), tiles the snapshots after saturation,
+# preprocesses every tile (log10, equalisation) and splits train and test by *independent
+# runs* (see `benchmarks/bench_classifier.py --data crfluid` for the numbers and figures).
 
 # %%
 if FULL:
     import tempfile
 
-    from crsbi.datasets.crfluid import make_crfluid_dataset
-    from crsbi.preprocessing.images import tile_images
+    from crsbi.datasets.transport import make_transport_dataset
 
-    data = make_crfluid_dataset(
+    data = make_transport_dataset(
         tempfile.mkdtemp(),
-        n_runs_per_class=3,
+        n_runs_per_class=4,
+        n_test_runs=1,
+        tile_size=32,
+        train_shifts=2,
         resolution=64,
-        t_end_eddy=8.0,
+        t_end_eddy=10.0,
         random_state=0,
         verbose=0,
     )
-    names = np.asarray(data.classes)[data.labels]
-    tiles, index = tile_images(data.images, 32, return_index=True)
-    last = {int(data.run[data.labels == c].max()) for c in np.unique(data.labels)}
-    test = np.isin(data.run, list(last))[index[:, 0]]
-    images = equalize_histogram(log_images(tiles))
     sim_model = TransportClassifier(max_epochs=40, random_state=0, verbose=0)
-    sim_model.fit(images[~test], names[index[~test, 0]])
-    print(
-        classification_table(names[index[test, 0]], sim_model.predict(images[test])).to_markdown()
+    sim_model.fit(data.X_train, data.y_train)
+    print(classification_table(data.y_test, sim_model.predict(data.X_test)).to_markdown())
+
+# %% [markdown]
+# ## Beyond classes: a posterior over log10 kappa
+# `crsbi.classification_posterior` simulates maps at log-uniform `kappa` and trains NPE with
+# the same CNN as embedding network; `run_calibration` checks its credible intervals.
+
+# %%
+if FULL:
+    from crsbi.classification_posterior import make_kappa_dataset, make_kappa_posterior
+    from crsbi.inference.calibration import run_calibration
+
+    kappa = make_kappa_dataset(tempfile.mkdtemp(), 60, resolution=32, t_end_eddy=5.0, verbose=0)
+    is_test = kappa.run >= 48
+    last = kappa.time == kappa.time.max()
+    posterior = make_kappa_posterior(random_state=0).fit(
+        kappa.images[~is_test], kappa.log10_kappa[~is_test]
     )
+    x_test = kappa.images[is_test & last].reshape(int((is_test & last).sum()), -1)
+    report = run_calibration(
+        posterior, kappa.log10_kappa[is_test & last], x_test, c2st=False, random_state=0
+    )
+    print("HPD coverage at", report.levels, ":", report.hpd_coverage.round(2))

@@ -21,6 +21,7 @@ from crsbi.datasets.trajectories import (
     simulate_trajectories,
     simulate_trajectory_row,
 )
+from crsbi.datasets.transport import TransportDataset, make_transport_dataset, preprocess_tiles
 from crsbi.datasets.uhecr import (
     AugerEvents,
     KalashevSpectra,
@@ -37,6 +38,7 @@ __all__ = [
     "KalashevSpectra",
     "Measurement",
     "TrajectoryData",
+    "TransportDataset",
     "data_dir",
     "get_cross_sections",
     "kalashev2019_distances",
@@ -50,6 +52,8 @@ __all__ = [
     "load_voyager1",
     "make_crfluid_dataset",
     "make_trajectory_dataset",
+    "make_transport_dataset",
+    "preprocess_tiles",
     "simulate_crfluid_class",
     "simulate_trajectories",
     "simulate_trajectory_row",
