@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 from crsbi.neural import NeuralClassifier, NeuralRegressor
 
 FULL = os.environ.get("CRSBI_TUTORIAL_MODE", "quick") == "full"
-n_samples = 6000 if FULL else 1500
+n_samples = 6000 if FULL else 800
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -36,7 +36,7 @@ X = np.column_stack([rng.uniform(-1, 1, n_samples), rng.uniform(0, 1000, n_sampl
 y = np.sin(np.pi * X[:, 0]) * (X[:, 1] / 1000) + sigma * rng.normal(size=n_samples)
 ceiling = 1 - sigma**2 / np.var(y)
 
-model = NeuralRegressor(lr=3e-3, max_epochs=100 if FULL else 40, patience=10, verbose=0)
+model = NeuralRegressor(lr=3e-3, max_epochs=100 if FULL else 25, patience=10, verbose=0)
 pipe = make_pipeline(StandardScaler(), model)
 scores = cross_val_score(pipe, X, y, cv=KFold(3, shuffle=True, random_state=0))
 print("3-fold R^2:", scores.round(3), " ceiling:", round(ceiling, 3))
@@ -56,7 +56,9 @@ print("clone keeps parameters:", clone(pipe).get_params()["neuralregressor__lr"]
 # %%
 grid = {
     "neuralregressor__lr": [1e-3, 3e-3] if FULL else [3e-3],
-    "neuralregressor__module_kwargs": [{"hidden_sizes": (16,)}, {"hidden_sizes": (64, 64)}],
+    "neuralregressor__module_kwargs": [{"hidden_sizes": (16,)}, {"hidden_sizes": (64, 64)}]
+    if FULL
+    else [{"hidden_sizes": (64, 64)}],
 }
 search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
 print("best:", search.best_params_, "R^2", round(search.best_score_, 3))
@@ -66,7 +68,9 @@ print("best:", search.best_params_, "R^2", round(search.best_score_, 3))
 
 # %%
 labels = np.where(X[:, 0] * (X[:, 1] - 500) > 0, "diffusion", "streaming")
-clf = make_pipeline(StandardScaler(), NeuralClassifier(max_epochs=30, verbose=0, random_state=0))
+clf = make_pipeline(
+    StandardScaler(), NeuralClassifier(max_epochs=30 if FULL else 15, verbose=0, random_state=0)
+)
 acc = cross_val_score(clf, X, labels, cv=3)
 print("3-fold accuracy:", acc.round(3))
 clf.fit(X, labels)

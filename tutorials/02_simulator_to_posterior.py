@@ -40,14 +40,14 @@ campaign = Campaign(
     simulator,
     folder,
     prior=BoxPrior(low, high),
-    n_simulations=20_000 if FULL else 3_200,
+    n_simulations=20_000 if FULL else 2_400,
     chunk_size=400,
     random_state=1,
     verbose=0,
 )
 print(campaign.run())
 data = campaign.load()
-n_train = len(data) - (1000 if FULL else 200)
+n_train = len(data) - (1000 if FULL else 100)
 
 # %% [markdown]
 # ## Neural posterior estimation
@@ -72,7 +72,11 @@ print("NPE std ", samples.std(0).round(3), " exact", np.sqrt(np.diag(cov)).round
 
 # %%
 report = run_calibration(
-    npe, data.theta[n_train:], data.x[n_train:], n_posterior_samples=300, random_state=0
+    npe,
+    data.theta[n_train:],
+    data.x[n_train:],
+    n_posterior_samples=300 if FULL else 200,
+    random_state=0,
 )
 print(report)
 print("calibrated at alpha = 0.01:", report.is_calibrated(0.01))
