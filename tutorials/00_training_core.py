@@ -16,7 +16,7 @@ from crsbi.plotting import plot_history
 
 rng = np.random.default_rng(0)
 sigma = 0.1
-X = rng.uniform(-1, 1, size=(3000, 2))
+X = rng.uniform(-1, 1, size=(1500, 2))
 y = np.sin(np.pi * X[:, 0]) * X[:, 1] + sigma * rng.normal(size=len(X))
 
 # %% [markdown]
@@ -24,7 +24,7 @@ y = np.sin(np.pi * X[:, 0]) * X[:, 1] + sigma * rng.normal(size=len(X))
 # R^2 = 1 - sigma^2 / Var(y).
 
 # %%
-model = NeuralRegressor(lr=3e-3, max_epochs=150, patience=15, random_state=0, verbose=0)
+model = NeuralRegressor(lr=3e-3, max_epochs=80, patience=15, random_state=0, verbose=0)
 pipe = make_pipeline(StandardScaler(), model)
 scores = cross_val_score(pipe, X, y, cv=3)
 print("cross-validated R^2:", scores.round(3), " ceiling:", round(1 - sigma**2 / np.var(y), 3))
