@@ -40,14 +40,14 @@ campaign = Campaign(
     simulator,
     folder,
     prior=BoxPrior(low, high),
-    n_simulations=20_000 if FULL else 2_400,
+    n_simulations=20_000 if FULL else 3_200,
     chunk_size=400,
     random_state=1,
     verbose=0,
 )
 print(campaign.run())
 data = campaign.load()
-n_train = len(data) - (1000 if FULL else 100)
+n_train = len(data) - (1000 if FULL else 200)
 
 # %% [markdown]
 # ## Neural posterior estimation
