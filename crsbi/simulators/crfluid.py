@@ -370,7 +370,7 @@ def evolve_crfluid(
     ----------
     density : array-like of shape (N,), (N, N) or (N, N, N)
         Gas density in ``rho_0``, indexed ``[x, y(, z)]``; positive.
-    velocity : array-like of shape (ndim, *density.shape)
+    velocity : array-like of shape ``(ndim, *density.shape)``
         Gas velocity components ``(v_x, v_y[, v_z])`` in ``c_s``.
     cr_energy : array-like of the shape of ``density``
         CR energy density ``E_c = 3 P_c`` in ``rho_0 c_s^2``; non-negative.
