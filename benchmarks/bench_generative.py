@@ -12,7 +12,7 @@ with DDIM and compares with an independent simulated set:
   independent simulated sets);
 - trajectories per second: simulator, DDIM and the full ancestral sampler.
 
-Run: ``python benchmarks/bench_generative.py [--alpha 32] [--length 512] [--train-seconds 240]``.
+Run: ``python benchmarks/bench_generative.py [--alpha 32] [--length 1024] [--stride 4]``.
 """
 
 from __future__ import annotations
@@ -28,19 +28,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from _report import RESULTS, write_report
+from scipy.interpolate import CubicSpline
 
 from crsbi.datasets.trajectories import make_trajectory_dataset, simulate_trajectories
 from crsbi.generative import TrajectoryGenerator
 from crsbi.plotting._trajectories import plot_trajectory_statistics
 from crsbi.stats.trajectories import (
-    angles_to_velocity,
     curvature,
     flatness,
     gyro_centre_velocity,
     integrate_positions,
     mean_squared_displacement,
     trajectory_distance,
-    velocity_to_angles,
 )
 from crsbi.utils import load, save
 
@@ -66,33 +65,61 @@ def curvature_slopes(V: np.ndarray, dt: float, spg: float) -> tuple[float, float
     return slope(0.002, 0.1), slope(0.9, 0.998)
 
 
-def smooth3(V: np.ndarray) -> np.ndarray:
-    """3-point moving average of (theta, cos phi, sin phi), mapped back to unit vectors.
+def rotated_copies(
+    V: np.ndarray, alpha: np.ndarray, copies: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The series plus ``copies - 1`` copies rotated by random angles about z (= B0).
 
-    The same operation as ``sample(smooth=True)`` applied to finished samples (saves a
-    second sampling run).
+    Turbulence statistically axisymmetric about the guide field makes every such rotation
+    an equally likely trajectory: a free enlargement of the training set.
     """
-    theta, phi = velocity_to_angles(V)
-    channels = np.stack([theta, np.cos(phi), np.sin(phi)])
-    padded = np.concatenate([channels[..., :1], channels, channels[..., -1:]], axis=-1)
-    channels = (padded[..., :-2] + padded[..., 1:-1] + padded[..., 2:]) / 3.0
-    return angles_to_velocity(channels[0], np.arctan2(channels[2], channels[1]))
+    rng = np.random.default_rng(seed)
+    out = [V]
+    for _ in range(copies - 1):
+        angle = rng.uniform(0.0, 2.0 * np.pi, len(V))[:, None]
+        c, s = np.cos(angle), np.sin(angle)
+        out.append(
+            np.stack([c * V[..., 0] - s * V[..., 1], s * V[..., 0] + c * V[..., 1], V[..., 2]], -1)
+        )
+    return np.concatenate(out), np.tile(alpha, copies)
+
+
+def spline_resampled(V: np.ndarray, stride: int) -> np.ndarray:
+    """Every ``stride``-th sample, cubic-spline interpolated back and normalised.
+
+    The information the strided model is given: its statistics, next to the full series,
+    show what the striding alone costs.
+    """
+    if stride == 1:
+        return V
+    knots = np.arange(0, V.shape[1], stride)
+    W = CubicSpline(knots, V[:, ::stride], axis=1)(np.arange(V.shape[1]))
+    return W / np.linalg.norm(W, axis=2, keepdims=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--alpha", type=float, default=32.0)
-    parser.add_argument("--length", type=int, default=256)
+    parser.add_argument("--length", type=int, default=1024)
     parser.add_argument("--n-train", type=int, default=512)
     parser.add_argument("--n-ref", type=int, default=128)
     parser.add_argument("--n-waves", type=int, default=256)
     parser.add_argument("--base-channels", type=int, default=16)
     parser.add_argument("--n-levels", type=int, default=4)
     parser.add_argument("--max-epochs", type=int, default=400)
-    parser.add_argument("--train-seconds", type=float, default=360.0)
+    parser.add_argument("--train-seconds", type=float, default=540.0)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--ddim-steps", type=int, default=50)
+    parser.add_argument("--representation", default="cartesian", choices=["cartesian", "angles"])
+    parser.add_argument("--stride", type=int, default=4, help="model every stride-th sample")
+    parser.add_argument("--ema", type=float, default=0.999, help="EMA decay of the weights")
+    parser.add_argument(
+        "--rotations",
+        type=int,
+        default=8,
+        help="training copies rotated about B0 (z), a symmetry of the turbulence",
+    )
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument(
@@ -137,13 +164,15 @@ def main() -> None:
 
     tag = (
         f"generator_a{alpha_tag}_{args.n_train}_{args.length}_{args.base_channels}_"
-        f"{args.n_levels}_{args.train_seconds:g}_{args.lr:g}_{args.batch_size}.pkl"
+        f"{args.n_levels}_{args.train_seconds:g}_{args.lr:g}_{args.batch_size}_"
+        f"{args.representation}_{args.stride}_{args.ema:g}_{args.rotations}.pkl"
     )
     started = time.perf_counter()
 
     def budget(record, module):
         return time.perf_counter() - started > args.train_seconds
 
+    V_fit, y_fit = rotated_copies(train.velocities, train.alpha, args.rotations, seed=0)
     model = None
     if (CACHE / tag).exists():
         model = load(CACHE / tag)
@@ -153,6 +182,9 @@ def main() -> None:
             "n_levels": args.n_levels,
             "attention_levels": 2,
         },
+        representation=args.representation,
+        stride=args.stride,
+        ema_decay=args.ema,
         lr=args.lr,
         batch_size=args.batch_size,
         max_epochs=args.max_epochs,
@@ -160,7 +192,7 @@ def main() -> None:
         device="cpu",
         random_state=0,
         verbose=0,
-    ).fit(train.velocities, train.alpha if conditional else None)
+    ).fit(V_fit, y_fit if conditional else None)
     model.set_params(callbacks=None)  # the budget closure cannot be pickled
     save(model, CACHE / tag)
     train_s = sum(h["duration"] for h in model.history_)
@@ -169,9 +201,11 @@ def main() -> None:
 
     t0 = time.perf_counter()
     label = alpha if conditional else None
-    V_gen = model.sample(args.n_ref, label, n_steps=args.ddim_steps, random_state=1)
+    V_gen = model.sample(args.n_ref, label, n_steps=args.ddim_steps, clip=False, random_state=1)
     ddim_s = time.perf_counter() - t0
-    V_smooth = smooth3(V_gen)
+    V_smooth = model.sample(
+        args.n_ref, label, n_steps=args.ddim_steps, smooth=True, clip=False, random_state=1
+    )
     V_clip = model.sample(args.n_ref, label, n_steps=args.ddim_steps, clip=True, random_state=1)
     n_anc = 2
     t0 = time.perf_counter()
@@ -208,6 +242,7 @@ def main() -> None:
         ("generated, x0 clipped", V_clip),
         ("generated + 3-pt smoothing", V_smooth),
         ("simulated (noise floor)", V_train),
+        (f"simulated, stride {args.stride} + spline", spline_resampled(V_train, args.stride)),
     ]:
         dist = trajectory_distance(V, V_ref, steps_per_gyration=spg, return_components=True)
         f4_mean, f4_max = f4_error(V)
@@ -262,6 +297,9 @@ def main() -> None:
         f"alpha = {alpha:g}, isotropic turbulence b = 1, {spg} steps per gyration, series of "
         f"{args.length} steps ({args.length / spg:.1f} gyro-periods); {args.n_train} training "
         f"series (campaign built in {build_s:.0f} s), {args.n_ref} fresh reference series. "
+        f"Model: {args.representation} channels, every {args.stride}th sample modelled "
+        f"(cubic spline back to every sample), EMA {args.ema:g} of the weights, training set "
+        f"x{args.rotations} by random rotations about B0. "
         f"U-Net: base {args.base_channels} channels, {args.n_levels} levels, "
         f"{n_params / 1e6:.2f} M parameters; AdamW lr {args.lr:g}, batch {args.batch_size}, "
         f"{model.n_iter_} epochs in {train_s:.0f} s on {args.threads} CPU thread(s) "

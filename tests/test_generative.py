@@ -64,9 +64,13 @@ def test_same_seed_same_samples(fitted):
     assert isinstance(fitted.score(gyrating(8, seed=3)), float)
 
 
-def test_learns_spectrum_of_random_phase_sinusoids():
+@pytest.mark.parametrize(
+    ("representation", "stride"), [("cartesian", 1), ("angles", 1), ("cartesian", 2)]
+)
+def test_learns_spectrum_of_random_phase_sinusoids(representation, stride):
     # training series: V_x = 0.8 cos(2 pi t / 16 + phase), 2 periods in 32 samples, so
     # the power of V_x sits in Fourier bin 2; a briefly trained model must put it there
+    # (with stride 2 the model sees 8 samples per period and the spline restores the rest)
     params = {
         **TINY,
         "module_kwargs": {"base_channels": 16, "n_levels": 2, "attention_levels": 0},
@@ -74,13 +78,40 @@ def test_learns_spectrum_of_random_phase_sinusoids():
         "max_epochs": 15,
         "lr": 5e-3,
         "batch_size": 32,
+        "representation": representation,
+        "stride": stride,
     }
     model = TrajectoryGenerator(**params).fit(gyrating(256))
     V = model.sample(200, n_steps=20, random_state=1)
+    assert V.shape == (200, 32, 3)
+    np.testing.assert_allclose(np.linalg.norm(V, axis=2), 1.0, rtol=0, atol=1e-14)
     power = (np.abs(np.fft.rfft(V[:, :, 0], axis=1)) ** 2).mean(axis=0)[1:]  # without DC
     assert np.argmax(power) == 1  # bin 2
     assert power[1] > 0.4 * power.sum()
     assert abs(V[:, :, 2].mean() - 0.6) < 0.15
+
+
+def test_weight_average_follows_its_recurrence():
+    # SGD with lr 1 on a loss whose gradient is 1: the weight drops by exactly 1 per step,
+    # and the average obeys a_n = r_n a_{n-1} + (1 - r_n) w_n, r_n = min(d, (1+n)/(10+n))
+    import torch
+
+    from crsbi.generative import _attach_ema
+
+    layer = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.constant_(layer.weight, 5.0)
+    optimizer = torch.optim.SGD(layer.parameters(), lr=1.0)
+    average = _attach_ema(layer, optimizer, 0.5)
+    expected = 5.0
+    for n in range(1, 6):
+        optimizer.zero_grad()
+        layer.weight.sum().backward()
+        optimizer.step()
+        rate = min(0.5, (1 + n) / (10 + n))
+        expected = rate * expected + (1 - rate) * (5.0 - n)
+        assert float(average.weight) == pytest.approx(expected, rel=1e-6)
+    assert float(layer.weight.detach()) == 0.0
+    assert _attach_ema(layer, optimizer, 0.0) is None
 
 
 def test_conditional_model_requires_alpha():
@@ -112,6 +143,12 @@ def test_clear_errors(fitted):
         fitted.sample(2, length=33)
     with pytest.raises(ValueError, match="alpha"):
         TrajectoryGenerator(**TINY).fit(gyrating(8), np.full(8, -1.0))
+    with pytest.raises(ValueError, match="multiple of stride = 3"):
+        TrajectoryGenerator(**TINY, stride=3).fit(gyrating(8))
+    with pytest.raises(ValueError, match="representation"):
+        TrajectoryGenerator(**TINY, representation="polar").fit(gyrating(8))
+    with pytest.raises(ValueError, match="length must be a multiple of 4"):
+        TrajectoryGenerator(**TINY, stride=2).fit(gyrating(8)).sample(2, length=34)
     with pytest.raises(ValueError, match="'n_diffusion_steps' parameter"):
         TrajectoryGenerator(**{**TINY, "n_diffusion_steps": 1}).fit(gyrating(8))
 

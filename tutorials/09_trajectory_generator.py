@@ -57,12 +57,14 @@ print(
 
 # %% [markdown]
 # ## Train and sample
-# The network sees (theta, cos phi, sin phi); samples are mapped back to unit vectors, so
-# |V| = 1 holds exactly.
+# The network sees the three velocity components (every `stride`-th sample; a cubic spline
+# restores the rest) and samples are normalised, so |V| = 1 holds exactly. The weights used for
+# sampling are an exponential moving average over training steps (`ema_decay`).
 
 # %%
 model = TrajectoryGenerator(
     module_kwargs={"base_channels": 16 if FULL else 8, "n_levels": 4 if FULL else 3},
+    stride=4 if FULL else 2,
     lr=2e-3,
     batch_size=32,
     max_epochs=60 if FULL else 3,
