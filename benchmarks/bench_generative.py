@@ -277,10 +277,10 @@ def main() -> None:
         "ancestral traj/s": n_anc / ancestral_s,
     }
 
-    axes = plot_trajectory_statistics(V_gen, V_ref, dt=dt, steps_per_gyration=spg)
+    axes = plot_trajectory_statistics(V_clip, V_ref, dt=dt, steps_per_gyration=spg)
     axes[0].figure.suptitle(
         f"alpha = {alpha:g}, {args.length} steps, {len(train)} training series, "
-        f"{train_s:.0f} s CPU training, DDIM {args.ddim_steps}"
+        f"{train_s:.0f} s CPU training, DDIM {args.ddim_steps}, x0 clipped"
     )
     axes[0].figure.tight_layout()
     figure = RESULTS / f"{name}_statistics.png"
