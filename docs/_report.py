@@ -76,7 +76,7 @@ PAPERS: tuple[Paper, ...] = (
             ),
             (
                 "inversion_ams02",
-                "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 1000 "
+                "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 6000 "
                 "--npe-epochs 80",
             ),
         ),

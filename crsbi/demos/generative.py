@@ -43,9 +43,10 @@ def generative(context: DemoContext) -> dict[str, Any]:
     train, ref = data.velocities[:n], data.velocities[n:]
     model = TrajectoryGenerator(
         module_kwargs={"base_channels": 8, "n_levels": 3, "attention_levels": 1},
+        stride=2,
         lr=2e-3,
         batch_size=32,
-        max_epochs=4,
+        max_epochs=6,
         device="cpu",
         random_state=context.random_state,
         verbose=context.verbose,
