@@ -16,15 +16,23 @@ like the simulator (Auger exposure) and reports the p-value of each source hypot
 for the CNN (trained for that source with the Auger exposure and the data's N) and the
 baselines, with a Mollweide map.
 
+Each (source, N) cell is appended to ``benchmarks/.cache/anisotropy.jsonl`` as soon as it is
+done and the report is rewritten from all cached cells with the same config, so a run cut
+off early leaves a valid partial table and a rerun skips the cells already done.
+
 Run: ``python benchmarks/bench_anisotropy.py [--sources CenA NGC253] [--n-events 100 300 500]
-[--nside 8] [--n-train 400] [--max-epochs 12] [--n-maps 100] [--real-data]``.
+[--nside 8] [--n-train 4000] [--max-epochs 30] [--n-maps 100] [--n-major] [--report-only]
+[--real-data]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import math
 import os
 import time
+from pathlib import Path
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
@@ -36,7 +44,7 @@ import numpy as np
 import torch
 from _report import RESULTS, write_report
 
-from crsbi.anisotropy import AnisotropyTest
+from crsbi.anisotropy import AnisotropyTest, MinimalFraction
 from crsbi.plotting._anisotropy import plot_power_curves, plot_test_statistic
 from crsbi.simulators.sky import simulate_sky_maps
 from crsbi.stats.anisotropy import PowerSpectrumTest, TopHatCountingTest
@@ -59,11 +67,11 @@ def paper_eta(source: str, n_events: int) -> float:
 
 def make_tests(args: argparse.Namespace, exposure: str, seed: int) -> dict:
     cnn = AnisotropyTest(
-        module_kwargs={"channels": (16, 32, 32), "head_hidden": (32,)},
-        lr=3e-3,
-        batch_size=32,
+        module_kwargs={"channels": tuple(args.cnn_channels), "head_hidden": (32,)},
+        lr=args.lr,
+        batch_size=args.batch_size,
         max_epochs=args.max_epochs,
-        patience=6,
+        patience=args.patience,
         device="cpu",
         random_state=seed,
         verbose=0,
@@ -94,74 +102,210 @@ def fit_all(tests: dict, source: str, n_events: int, fractions, sim: dict, args,
     return timings
 
 
-def table(args: argparse.Namespace) -> None:
-    sim = {"nside": args.nside, "n_channels": args.n_channels, "exposure": "uniform"}
-    rows, curves = [], {}
-    for source in args.sources:
-        for n_events in args.n_events:
-            guess = paper_eta(source, n_events)
-            fractions = tuple(min(guess * f, 1.0) for f in (1, 2, 3, 4))
-            seed = 1000 * args.sources.index(source) + n_events
-            tests = make_tests(args, "uniform", seed)
-            timings = fit_all(tests, source, n_events, fractions, sim, args, seed)
-            row = {"source": source, "N": n_events, "paper CNN eta %": 100 * guess}
-            results = {}
-            for name, test in tests.items():
-                start = time.perf_counter()
-                result = test.minimal_fraction(n_maps=args.n_maps, random_state=seed + 1)
-                results[name] = result
-                row[f"{name} eta %"] = f"{100 * result.eta:.2f} +- {100 * result.eta_err:.2f}"
-                print(
-                    f"{source} N={n_events} {name}: eta = {result.eta:.4f} +- "
-                    f"{result.eta_err:.4f} (fit {timings[name]:.0f} s, "
-                    f"search {time.perf_counter() - start:.0f} s)",
-                    flush=True,
-                )
-            ratio = results["CNN"].eta / results["power spectrum"].eta
-            ratio_err = ratio * np.hypot(
-                results["CNN"].eta_err / results["CNN"].eta,
-                results["power spectrum"].eta_err / results["power spectrum"].eta,
+CACHE = Path(__file__).resolve().parent / ".cache" / "anisotropy.jsonl"
+#: Canonical source order (rows and seeds do not depend on the order given on the command line).
+SOURCES = ["CenA", "M82", "NGC253", "M87", "FornaxA"]
+TESTS = ["CNN", "power spectrum", "power spectrum (fisher)", "top-hat counting"]
+
+
+def table_config(args: argparse.Namespace) -> dict:
+    """Everything a table row depends on: rows are reused only under the same config."""
+    return {
+        "version": 2,
+        "nside": args.nside,
+        "n_channels": args.n_channels,
+        "n_train": args.n_train,
+        "n_train_baseline": args.n_train_baseline,
+        "max_epochs": args.max_epochs,
+        "patience": args.patience,
+        "cnn_channels": list(args.cnn_channels),
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "train_factors": list(args.train_factors),
+        "n_calibration": args.n_calibration,
+        "n_maps": args.n_maps,
+    }
+
+
+def load_cache(config: dict, path: Path = CACHE) -> dict:
+    """Cached cells ``{(source, N): record}`` computed under ``config`` (last one wins)."""
+    cells = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:  # a line cut off by a kill
+                continue
+            cnn_eta = record.get("results", {}).get("CNN", {}).get("eta", math.nan)
+            # a cell whose CNN collapsed before the restart safeguard existed is redone
+            if record.get("config") == config and math.isfinite(cnn_eta):
+                cells[(record["source"], record["N"])] = record
+    return cells
+
+
+def append_cache(record: dict, path: Path = CACHE) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def result_to_dict(result: MinimalFraction) -> dict:
+    return {
+        "eta": result.eta,
+        "eta_err": result.eta_err,
+        "fractions": np.asarray(result.fractions).tolist(),
+        "power": np.asarray(result.power).tolist(),
+        "n_maps": np.asarray(result.n_maps).tolist(),
+        "alpha": result.alpha,
+        "beta": result.beta,
+        "probit": list(result.probit),
+    }
+
+
+def result_from_dict(data: dict) -> MinimalFraction:
+    return MinimalFraction(
+        eta=data["eta"],
+        eta_err=data["eta_err"],
+        fractions=np.asarray(data["fractions"], dtype=float),
+        power=np.asarray(data["power"], dtype=float),
+        n_maps=np.asarray(data["n_maps"], dtype=int),
+        alpha=data["alpha"],
+        beta=data["beta"],
+        probit=tuple(data["probit"]),
+    )
+
+
+def collapsed(cnn: AnisotropyTest, source: str, n_events: int, fraction: float, sim: dict) -> bool:
+    """Whether the CNN's training failed: power < 0.5 on 100 maps at its largest training eta."""
+    maps = simulate_sky_maps(
+        100, n_events=n_events, source=source, fraction=fraction, random_state=13, **sim
+    )
+    return cnn.power(maps) < 0.5
+
+
+def run_cell(args: argparse.Namespace, source: str, n_events: int, sim: dict) -> dict:
+    """Fit and calibrate the four tests for one (source, N), find their minimal fractions."""
+    guess = paper_eta(source, n_events)
+    fractions = tuple(min(guess * f, 1.0) for f in args.train_factors)
+    seed = 1000 * SOURCES.index(source) + n_events
+    tests = make_tests(args, "uniform", seed)
+    timings = fit_all(tests, source, n_events, fractions, sim, args, seed)
+    restarts = 0
+    while collapsed(tests["CNN"], source, n_events, max(fractions), sim) and restarts < 2:
+        restarts += 1
+        print(f"{source} N={n_events} CNN: training failed, restart {restarts}", flush=True)
+        retry = {"CNN": make_tests(args, "uniform", seed + 7919 * restarts)["CNN"]}
+        timings["CNN"] += fit_all(retry, source, n_events, fractions, sim, args, seed)["CNN"]
+        tests["CNN"] = retry["CNN"]
+    results = {}
+    for name, test in tests.items():
+        start = time.perf_counter()
+        results[name] = test.minimal_fraction(n_maps=args.n_maps, random_state=seed + 1)
+        print(
+            f"{source} N={n_events} {name}: eta = {results[name].eta:.4f} +- "
+            f"{results[name].eta_err:.4f} (fit {timings[name]:.0f} s, "
+            f"search {time.perf_counter() - start:.0f} s)",
+            flush=True,
+        )
+    if (source, n_events) == tuple(args.figure_cell):
+        cnn = tests["CNN"]
+        eta = results["CNN"].eta if np.isfinite(results["CNN"].eta) else fractions[-1]
+        maps = simulate_sky_maps(
+            300, n_events=n_events, source=source, fraction=min(eta, 1.0), random_state=7, **sim
+        )
+        ax = plot_test_statistic(
+            cnn, cnn.statistic(maps), labels=("isotropic", f"{source}, eta = eta_min")
+        )
+        ax.set_title(f"CNN statistic, {source}, N = {n_events}")
+        ax.figure.savefig(RESULTS / "anisotropy_statistic.png", dpi=110, bbox_inches="tight")
+        plt.close(ax.figure)
+    return {
+        "source": source,
+        "N": n_events,
+        "results": {name: result_to_dict(r) for name, r in results.items()},
+        "timings_s": timings,
+        "cnn_restarts": restarts,
+        "training_fractions": fractions,
+        "finished": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+
+
+def _ratio(a: dict, b: dict) -> tuple[float, float]:
+    ratio = a["eta"] / b["eta"]
+    return ratio, ratio * math.hypot(a["eta_err"] / a["eta"], b["eta_err"] / b["eta"])
+
+
+def report(args: argparse.Namespace, cells: dict) -> None:
+    """Write results/anisotropy.{json,md} (and the power-curve figure) from all cached cells."""
+    keys = sorted(cells, key=lambda k: (SOURCES.index(k[0]), k[1]))
+    rows, n_floor, n_finite = [], 0, 0
+    for source, n_events in keys:
+        res = cells[(source, n_events)]["results"]
+        row = {
+            "source": source,
+            "N": n_events,
+            "paper CNN eta %": paper_eta(source, n_events) * 100,
+        }
+        for name in TESTS:
+            row[f"{name} eta %"] = (
+                f"{100 * res[name]['eta']:.2f} +- {100 * res[name]['eta_err']:.2f}"
             )
-            row["CNN / PS"] = f"{ratio:.2f} +- {ratio_err:.2f}"
-            row["CNN train s"] = round(timings["CNN"], 1)
-            rows.append(row)
-            curves[(source, n_events)] = results
-            if (source, n_events) == (args.sources[0], args.n_events[-1]):
-                cnn = tests["CNN"]
-                eta = results["CNN"].eta if np.isfinite(results["CNN"].eta) else fractions[-1]
-                maps = simulate_sky_maps(
-                    300,
-                    n_events=n_events,
-                    source=source,
-                    fraction=min(eta, 1.0),
-                    random_state=7,
-                    **sim,
-                )
-                ax = plot_test_statistic(
-                    cnn, cnn.statistic(maps), labels=("isotropic", f"{source}, eta = eta_min")
-                )
-                ax.set_title(f"CNN statistic, {source}, N = {n_events}")
-                ax.figure.savefig(
-                    RESULTS / "anisotropy_statistic.png", dpi=110, bbox_inches="tight"
-                )
-                plt.close(ax.figure)
-                ax = plot_power_curves(results)
-                ax.set_title(f"power at alpha = 0.01, {source}, N = {n_events}")
-                ax.figure.savefig(RESULTS / "anisotropy_power.png", dpi=110, bbox_inches="tight")
-                plt.close(ax.figure)
+        ratio, ratio_err = _ratio(res["CNN"], res["power spectrum"])
+        row["CNN / PS"] = f"{ratio:.2f} +- {ratio_err:.2f}"
+        n_finite += bool(np.isfinite(ratio))
+        n_floor += bool(ratio <= 0.5)
+        ratio, ratio_err = _ratio(res["CNN"], res["top-hat counting"])
+        row["CNN / top-hat"] = f"{ratio:.2f} +- {ratio_err:.2f}"
+        row["CNN train s"] = round(cells[(source, n_events)]["timings_s"]["CNN"], 1)
+        rows.append(row)
+    if not rows:
+        return
+    figure = tuple(args.figure_cell)
+    if figure in cells:
+        results = {k: result_from_dict(v) for k, v in cells[figure]["results"].items()}
+        ax = plot_power_curves(results)
+        ax.set_title(f"power at alpha = 0.01, {figure[0]}, N = {figure[1]}")
+        ax.figure.savefig(RESULTS / "anisotropy_power.png", dpi=110, bbox_inches="tight")
+        plt.close(ax.figure)
+    missing = [f"{s} N={n}" for s in args.sources for n in args.n_events if (s, n) not in cells]
     notes = (
-        f"Scaled down for a shared 2-core CPU: sources {args.sources}, N in {args.n_events}, "
-        f"nside = {args.nside} (paper 32), {args.n_channels} energy channels of 0.05 in lg E, "
-        f"CNN trained on {args.n_train} + {args.n_train} maps (baselines "
-        f"{args.n_train_baseline}) for at most {args.max_epochs} epochs, threshold from "
-        f"{args.n_calibration} isotropic maps (alpha = 0.01), eta search with {args.n_maps} maps "
-        "per fraction in the fine stage. Errors are 1 sigma from the finite number of maps "
-        "(not from the threshold or training). Deflection: crsbi default (coherent shift "
-        "200 deg EeV Z/E towards the Galactic plane + vMF smearing 60 deg EeV Z/E), not the "
-        "JF12 field of the paper. Training fractions 1, 2, 3, 4 x the paper's eta (narrower "
-        "ranges near the threshold left the CNN untrained at N = 300)."
+        f"{len(rows)} cells; the CNN needs at most half the power-spectrum eta (CNN / PS <= 0.5) "
+        f"in {n_floor} of {n_finite}. "
+        + (f"Not computed (run cut off): {', '.join(missing)}. " if missing else "")
+        + f"Scaled down for a shared 2-core CPU (one core, no GPU): nside = {args.nside} "
+        f"(paper 32), {args.n_channels} energy channels of 0.05 in lg E, uniform exposure, "
+        f"20 % energy resolution. CNN (HEALPix convolutions, channels {tuple(args.cnn_channels)}, "
+        f"head (32,)) trained on {args.n_train} isotropic + {args.n_train} source maps (fractions "
+        f"{tuple(args.train_factors)} x the paper's eta, cycled) for at most {args.max_epochs} "
+        f"epochs (patience {args.patience}); baselines fitted on {args.n_train_baseline} maps "
+        f"per class; thresholds from {args.n_calibration} fresh isotropic maps (alpha = 0.01); "
+        f"eta (power 0.95) from a bisection then {args.n_maps} maps per fraction at five "
+        "fractions, probit fit. Errors are 1 sigma from the finite number of maps (parametric "
+        "bootstrap; not from the threshold or the training). Deflection: crsbi default "
+        "(coherent shift 200 deg EeV Z/E towards the Galactic plane + vMF smearing "
+        "60 deg EeV Z/E), not the JF12 field of the paper, so the source images (and eta) "
+        "differ from the paper's. Rows are cached in benchmarks/.cache/anisotropy.jsonl and "
+        "reused by reruns with the same config."
     )
     write_report("anisotropy", rows, notes=notes)
+
+
+def table(args: argparse.Namespace) -> None:
+    sim = {"nside": args.nside, "n_channels": args.n_channels, "exposure": "uniform"}
+    config = table_config(args)
+    cells = load_cache(config)
+    todo = [(s, n) for s in args.sources for n in args.n_events]
+    if args.n_major:
+        todo = [(s, n) for n in args.n_events for s in args.sources]
+    for source, n_events in todo:
+        if (source, n_events) in cells:
+            print(f"{source} N={n_events}: cached", flush=True)
+            continue
+        record = {"config": config, **run_cell(args, source, n_events, sim)}
+        append_cache(record)
+        cells[(source, n_events)] = record
+        report(args, cells)
+    report(args, cells)
 
 
 def throughput(args: argparse.Namespace) -> None:
@@ -210,7 +354,7 @@ def real_data(args: argparse.Namespace) -> None:
     rows = []
     for i, source in enumerate(args.real_sources):
         guess = paper_eta(source, min(n_events, 500))
-        fractions = tuple(min(guess * f, 1.0) for f in (1, 2, 3, 4))
+        fractions = tuple(min(guess * f, 1.0) for f in args.train_factors)
         tests = make_tests(args, "auger", 50 + i)
         # also a counting test centred on the source itself, scanning the radius (10-40 deg)
         tests["top-hat at source (10-40 deg scan)"] = TopHatCountingTest(
@@ -248,13 +392,20 @@ def real_data(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sources", nargs="+", default=["CenA", "NGC253"])
-    parser.add_argument("--n-events", type=int, nargs="+", default=[100, 300, 500])
+    parser.add_argument("--sources", nargs="+", default=SOURCES, choices=SOURCES)
+    parser.add_argument("--n-events", type=int, nargs="+", default=PAPER_N)
+    parser.add_argument("--n-major", action="store_true", help="loop over N outside sources")
     parser.add_argument("--nside", type=int, default=8)
     parser.add_argument("--n-channels", type=int, default=15)
-    parser.add_argument("--n-train", type=int, default=400)
+    parser.add_argument("--n-train", type=int, default=4000)
     parser.add_argument("--n-train-baseline", type=int, default=200)
-    parser.add_argument("--max-epochs", type=int, default=12)
+    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--patience", type=int, default=5)
+    parser.add_argument("--cnn-channels", type=int, nargs="+", default=[32, 64, 64])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--train-factors", type=float, nargs="+", default=[1, 1.5, 2, 2.5])
+    parser.add_argument("--figure-cell", nargs=2, default=["CenA", "500"])
     parser.add_argument("--n-calibration", type=int, default=999)
     parser.add_argument("--n-maps", type=int, default=100)
     parser.add_argument("--real-data", action="store_true")
@@ -262,8 +413,17 @@ def main() -> None:
         "--real-sources", nargs="+", default=["CenA", "M82", "NGC253", "M87", "FornaxA"]
     )
     parser.add_argument("--skip-table", action="store_true")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite results/anisotropy.{json,md} from the cached cells of this config and exit",
+    )
     args = parser.parse_args()
+    args.figure_cell = (args.figure_cell[0], int(args.figure_cell[1]))
     torch.set_num_threads(1)
+    if args.report_only:
+        report(args, load_cache(table_config(args)))
+        return
     throughput(args)
     if not args.skip_table:
         table(args)

@@ -106,7 +106,10 @@ def find_minimal_fraction(
     """Smallest source fraction whose maps are rejected with probability ``>= 1 - beta``.
 
     With ``fractions=None`` the search is adaptive: a bisection in ``log eta`` with
-    ``n_maps // 4`` maps per step brackets the crossing, then five fractions around it
+    ``n_maps // 4`` maps per step brackets the crossing (when the upper bound is not
+    detected, e.g. a learned statistic shown maps far from its training range, the upper
+    bound is divided by 4 until it is or the lower bound is reached; below that upper
+    bound the power is assumed to grow with ``eta``), then five fractions around it
     (0.7 to 1.3 times the bracket) get ``n_maps`` maps each. A probit curve
     ``power = Phi(a + b eta)`` fitted by maximum likelihood to the rejection counts
     near the crossing gives ``eta = (Phi^-1(1 - beta) - a) / b``; its error comes from
@@ -184,7 +187,13 @@ def find_minimal_fraction(
         centre = None
     else:
         n_coarse = max(n_maps // 4, 20)
-        if evaluate(high, n_coarse) < target:
+        passed = evaluate(high, n_coarse) >= target
+        # a learned statistic can lose power far outside its training range (e.g. a CNN
+        # trained at eta ~ 0.1 shown eta = 1), so step down before declaring no detection
+        while not passed and high / 4 > low:
+            high /= 4
+            passed = evaluate(high, n_coarse) >= target
+        if not passed:
             centre = math.nan
         else:
             for _ in range(n_bisect):

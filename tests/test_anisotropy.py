@@ -151,3 +151,23 @@ def test_demo_step(tmp_path):
     # 400 fresh null maps at alpha = 0.01 (threshold from 299 maps: level 3/300)
     assert figures["CNN false-positive rate (alpha 0.01, fresh maps)"] < 0.04
     assert 0 <= figures["CNN power at eta = 0.15"] <= 1
+
+
+def test_minimal_fraction_search_survives_power_lost_far_from_training():
+    # a z-test whose power Phi(40 eta - z_alpha) collapses to 0 above eta = 0.5, as a CNN
+    # trained at small eta can do at eta = 1: the search must still find the true crossing
+    from crsbi._minimal_fraction import find_minimal_fraction
+
+    z_alpha, z_beta = stats.norm.isf(0.01), stats.norm.isf(0.05)
+
+    def rejections(eta, n, rng):
+        shift = 40 * eta if eta <= 0.5 else -10.0
+        return int(np.sum(rng.normal(shift, 1, n) > z_alpha))
+
+    result = find_minimal_fraction(rejections, alpha=0.01, n_maps=200, random_state=0)
+    exact = (z_alpha + z_beta) / 40
+    assert abs(result.eta - exact) < 4 * result.eta_err + 1e-3
+    # a test with no power at all is reported undetectable (nan), not a spurious eta
+    never = find_minimal_fraction(lambda eta, n, rng: 0, alpha=0.01, n_maps=40, random_state=0)
+    assert np.isnan(never.eta)
+    assert never.fractions.min() < 0.01
