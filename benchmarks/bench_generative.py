@@ -28,10 +28,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from _report import RESULTS, write_report
-from scipy.interpolate import CubicSpline
 
 from crsbi.datasets.trajectories import make_trajectory_dataset, simulate_trajectories
-from crsbi.generative import TrajectoryGenerator
+from crsbi.generative import TrajectoryGenerator, _spline_restore
 from crsbi.plotting._trajectories import plot_trajectory_statistics
 from crsbi.stats.trajectories import (
     curvature,
@@ -90,10 +89,8 @@ def spline_resampled(V: np.ndarray, stride: int) -> np.ndarray:
     The information the strided model is given: its statistics, next to the full series,
     show what the striding alone costs.
     """
-    if stride == 1:
-        return V
-    knots = np.arange(0, V.shape[1], stride)
-    W = CubicSpline(knots, V[:, ::stride], axis=1)(np.arange(V.shape[1]))
+    W = _spline_restore(np.swapaxes(V[:, ::stride], 1, 2), stride, V.shape[1])
+    W = np.swapaxes(W, 1, 2)
     return W / np.linalg.norm(W, axis=2, keepdims=True)
 
 

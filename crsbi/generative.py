@@ -78,6 +78,18 @@ class _DiffusionObjective(nn.Module):
         return torch.stack([prediction, noise], dim=1)
 
 
+def _spline_restore(channels: np.ndarray, stride: int, length: int) -> np.ndarray:
+    """Cubic-spline series sampled every ``stride`` steps back to ``length`` samples.
+
+    ``channels`` has time on its last axis, sample ``i`` at step ``i * stride``; the last
+    ``stride - 1`` samples are extrapolated. ``stride == 1`` returns the input.
+    """
+    if stride == 1:
+        return channels
+    knots = np.arange(channels.shape[-1]) * stride
+    return CubicSpline(knots, channels, axis=-1)(np.arange(length))
+
+
 def _attach_ema(module: nn.Module, optimizer: Any, decay: float) -> nn.Module | None:
     """Keep an exponential moving average of ``module``'s weights after every optimiser step.
 
@@ -350,9 +362,7 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         if smooth:
             padded = np.concatenate([channels[..., :1], channels, channels[..., -1:]], axis=2)
             channels = (padded[..., :-2] + padded[..., 1:-1] + padded[..., 2:]) / 3.0
-        if self.stride > 1:  # cubic spline back to every sample (the last stride - 1 extrapolated)
-            knots = np.arange(channels.shape[2]) * self.stride
-            channels = CubicSpline(knots, channels, axis=2)(np.arange(length))
+        channels = _spline_restore(channels, int(self.stride), length)
         if self.representation == "cartesian":
             V = np.transpose(channels, (0, 2, 1))
             norm = np.linalg.norm(V, axis=2, keepdims=True)
