@@ -305,6 +305,7 @@ class NullCalibratedTest:
         n_calibration: int = 999,
         simulator: Callable[..., np.ndarray] | None = None,
         simulator_kwargs: dict | None = None,
+        fresh_maps: bool = False,
         random_state: Any = None,
     ) -> NullCalibratedTest:
         """Fit on maps simulated for one source hypothesis, then calibrate on fresh ones.
@@ -332,6 +333,11 @@ class NullCalibratedTest:
         simulator_kwargs : dict or None
             Extra keyword arguments of the simulator (``nside``, ``n_channels``,
             ``exposure``, ``energy_resolution``, ...).
+        fresh_maps : bool, default=False
+            For tests trained over epochs (the CNN): simulate a new training set of
+            ``n_maps`` maps per class for every epoch after the first, so the network
+            never sees a map twice and cannot overfit (the validation maps stay
+            fixed). Tests fitted in one pass raise a ``ValueError``.
         random_state : None, int or numpy.random.Generator
             Seeds the simulated maps; ``None`` uses the estimator's ``random_state``
             parameter when it has one (fresh entropy otherwise).
@@ -356,16 +362,24 @@ class NullCalibratedTest:
         simulate = make_map_simulator(source, n_events, simulator, simulator_kwargs)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
-        train_seed, calibration_seed = spawn_seeds(random_state, 2)
-        rng = np.random.default_rng(train_seed)
+        train_seed, calibration_seed, fresh_seed = spawn_seeds(random_state, 3)
         per_map = np.resize(fractions, n_maps)
-        parts = [simulate(n_maps, 0.0, rng)]
-        for value in np.unique(per_map):
-            parts.append(simulate(int(np.sum(per_map == value)), float(value), rng))
-        X = np.concatenate(parts)
         y = np.repeat([0, 1], [n_maps, n_maps])
-        self.fit(X, y)
-        del X, parts
+
+        def training_set(rng: np.random.Generator) -> np.ndarray:
+            parts = [simulate(n_maps, 0.0, rng)]
+            for value in np.unique(per_map):
+                parts.append(simulate(int(np.sum(per_map == value)), float(value), rng))
+            return np.concatenate(parts)
+
+        resample = None
+        if fresh_maps:
+            fresh_rng = np.random.default_rng(fresh_seed)
+
+            def resample(epoch: int) -> tuple[np.ndarray, np.ndarray]:
+                return training_set(fresh_rng), y
+
+        self._fit_simulated_maps(training_set(np.random.default_rng(train_seed)), y, resample)
         self.calibrate(simulate(n_calibration, 0.0, np.random.default_rng(calibration_seed)))
         self.simulation_ = {
             "source": source,
@@ -374,6 +388,20 @@ class NullCalibratedTest:
             "simulator_kwargs": dict(simulator_kwargs or {}),
         }
         return self
+
+    def _fit_simulated_maps(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        resample: Callable[[int], tuple[np.ndarray, np.ndarray]] | None,
+    ) -> None:
+        """Fit on simulated maps; ``resample`` renews them per epoch (neural tests only)."""
+        if resample is not None:
+            raise ValueError(
+                f"{type(self).__name__} is fitted in one pass, not over epochs: "
+                "fresh_maps=True needs a trained test such as AnisotropyTest."
+            )
+        self.fit(X, y)
 
     def minimal_fraction(
         self,

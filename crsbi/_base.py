@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
@@ -217,6 +218,20 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         self
             The fitted estimator.
         """
+        return self._fit(X, y)
+
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        resample: Callable[[int], tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> BaseNeuralEstimator:
+        """:meth:`fit`, optionally on a training set renewed every epoch.
+
+        ``resample(epoch)`` returns ``(X, y)`` already validated and encoded like the
+        output of :meth:`_validate_fit_data`; it replaces the training part of ``X``
+        for that epoch (see :func:`crsbi._training.train_module`).
+        """
         self._check_training_params()
         rng = check_random_state(self.random_state)
         X, y = self._validate_fit_data(X, y)
@@ -249,12 +264,24 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
                 callbacks=list(self.callbacks or ()),
                 verbose=self.verbose,
                 description=type(self).__name__,
+                resample=None if resample is None else self._tensor_resampler(resample, device),
             )
         self.module_ = module
         self.history_ = result.history
         self.n_iter_ = len(result.history)
         self.best_epoch_ = result.best_epoch
         return self
+
+    def _tensor_resampler(
+        self, resample: Callable[[int], tuple[np.ndarray, np.ndarray]], device: torch.device
+    ) -> Callable[[int], tuple[torch.Tensor, torch.Tensor]]:
+        """Wrap an array resampler as one of tensors on ``device``."""
+
+        def tensors(epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+            X, y = resample(epoch)
+            return self._encode_input(X).to(device), self._encode_target(y).to(device)
+
+        return tensors
 
     def _prepare_predict(self, X: Any) -> np.ndarray:
         """Check that the estimator is fitted, then validate prediction inputs."""

@@ -90,6 +90,39 @@ def _fit_probit(x: np.ndarray, k: np.ndarray, n: np.ndarray) -> tuple[float, flo
     return float(a), float(b / scale)
 
 
+#: Fine-stage fractions, in units of the bisection's bracket.
+FINE = (0.7, 0.85, 1.0, 1.15, 1.3)
+
+
+def _extend_to_crossing(
+    fine: dict[float, float],
+    evaluate: Callable[[float, int], float],
+    n_maps: int,
+    target: float,
+    floor: float,
+    max_steps: int = 8,
+) -> float:
+    """Add fine fractions until the power straddles ``target``; return the crossing's bracket.
+
+    ``fine`` maps the fractions evaluated so far to their power and is updated in place.
+    """
+    for _ in range(max_steps):
+        lowest, highest = min(fine), max(fine)
+        if fine[lowest] >= target and lowest * 0.7 >= floor:
+            new = lowest * 0.7
+        elif fine[highest] < target and highest < 1.0:
+            new = min(highest / 0.7, 1.0)
+        else:
+            break
+        fine[new] = evaluate(new, n_maps)
+    etas = sorted(fine)
+    above = [eta for eta in etas if fine[eta] >= target]
+    if not above:
+        return etas[-1]
+    below = [eta for eta in etas if eta < above[0]]
+    return math.sqrt(below[-1] * above[0]) if below else above[0]
+
+
 def find_minimal_fraction(
     rejections: Callable[[float, int, np.random.Generator], int],
     *,
@@ -110,7 +143,10 @@ def find_minimal_fraction(
     detected, e.g. a learned statistic shown maps far from its training range, the upper
     bound is divided by 4 until it is or the lower bound is reached; below that upper
     bound the power is assumed to grow with ``eta``), then five fractions around it
-    (0.7 to 1.3 times the bracket) get ``n_maps`` maps each. A probit curve
+    (0.7 to 1.3 times the bracket) get ``n_maps`` maps each; when all five are on one
+    side of ``1 - beta`` (a bisection step misled by its few maps), fractions further
+    out are added (x 0.7 or / 0.7, at most 8) until the crossing is straddled, and five
+    fractions around the new crossing get ``n_maps`` maps each. A probit curve
     ``power = Phi(a + b eta)`` fitted by maximum likelihood to the rejection counts
     near the crossing gives ``eta = (Phi^-1(1 - beta) - a) / b``; its error comes from
     a parametric bootstrap of the counts.
@@ -203,8 +239,12 @@ def find_minimal_fraction(
                 else:
                     low = middle
             centre = math.sqrt(low * high)
-            for factor in (0.7, 0.85, 1.0, 1.15, 1.3):
-                evaluate(min(centre * factor, 1.0), n_maps)
+            fine = {min(centre * f, 1.0): evaluate(min(centre * f, 1.0), n_maps) for f in FINE}
+            crossing = _extend_to_crossing(fine, evaluate, n_maps, target, float(bounds[0]))
+            if len(fine) > len(FINE):  # the crossing moved: a fine grid around it too
+                for factor in FINE:
+                    evaluate(min(crossing * factor, 1.0), n_maps)
+            centre = crossing
     etas = np.array(sorted(points))
     k = np.array([points[e][0] for e in etas], dtype=float)
     n = np.array([points[e][1] for e in etas], dtype=float)

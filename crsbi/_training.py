@@ -176,6 +176,7 @@ def train_module(
     callbacks: Sequence[Callback] = (),
     verbose: int = 1,
     description: str = "training",
+    resample: Callable[[int], tuple[torch.Tensor, torch.Tensor]] | None = None,
 ) -> TrainingResult:
     """Train ``module`` with mini-batches and early stopping; restore the best weights.
 
@@ -216,6 +217,10 @@ def train_module(
         ``0`` silences the progress bar.
     description : str
         Label of the progress bar.
+    resample : callable or None
+        ``resample(epoch) -> (inputs, targets)`` called before every epoch after the
+        first; its tensors replace the training set for that epoch (fresh simulations:
+        an unlimited training set). The validation set stays fixed.
 
     Returns
     -------
@@ -232,6 +237,14 @@ def train_module(
     bar = tqdm(range(1, max_epochs + 1), desc=description, disable=verbose == 0, leave=False)
     for epoch in bar:
         start_time = time.perf_counter()
+        if resample is not None and epoch > 1:
+            x_train, y_train = resample(epoch)
+            n_train = len(x_train)
+            if n_train == 0 or len(y_train) != n_train:
+                raise ValueError(
+                    f"resample({epoch}) returned {n_train} inputs and {len(y_train)} targets; "
+                    "expected the same non-zero number of each."
+                )
         module.train()
         order = torch.randperm(n_train, generator=generator).to(x_train.device)
         running = 0.0

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -244,6 +245,22 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
 
     def _metrics(self, output: torch.Tensor, target: torch.Tensor) -> dict[str, float]:
         return {"accuracy": float(((output > 0).float() == target).float().mean())}
+
+    def _fit_simulated_maps(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        resample: Callable[[int], tuple[np.ndarray, np.ndarray]] | None,
+    ) -> None:
+        if resample is None:
+            self.fit(X, y)
+            return
+
+        def flat(epoch: int) -> tuple[np.ndarray, np.ndarray]:
+            maps, labels = resample(epoch)
+            return maps.reshape(len(maps), -1), labels
+
+        self._fit(X, y, resample=flat)
 
     # ------------------------------------------------------------ statistic
     def statistic(self, X: Any) -> np.ndarray:

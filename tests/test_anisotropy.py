@@ -102,6 +102,46 @@ def test_same_seed_same_result():
     np.testing.assert_array_equal(a.statistic(X), b.statistic(X))
 
 
+def test_fresh_maps_renew_the_training_set_every_epoch():
+    simulated = []
+
+    def counting_simulator(n_maps, **kwargs):
+        simulated.append(n_maps)
+        return simulate_sky_maps(n_maps, **kwargs)
+
+    def fit(**kwargs):
+        simulated.clear()
+        test = make_test(max_epochs=3, patience=None).fit_simulated(
+            "CenA",
+            N_EVENTS,
+            (0.3, 0.5),
+            n_maps=40,
+            n_calibration=99,
+            simulator=counting_simulator,
+            simulator_kwargs=SIM,
+            **kwargs,
+        )
+        return test, sum(simulated)
+
+    fresh, n_fresh = fit(fresh_maps=True)
+    static, n_static = fit()
+    assert n_static == 2 * 40 + 99
+    assert n_fresh == 3 * (2 * 40) + 99  # a new training set for epochs 2 and 3
+    X = maps(30, 0.5, seed=4)
+    again, _ = fit(fresh_maps=True)
+    np.testing.assert_array_equal(fresh.statistic(X), again.statistic(X))
+    assert not np.array_equal(fresh.statistic(X), static.statistic(X))
+
+
+def test_fresh_maps_need_a_test_trained_over_epochs():
+    from crsbi.stats.anisotropy import PowerSpectrumTest
+
+    with pytest.raises(ValueError, match="fitted in one pass"):
+        PowerSpectrumTest().fit_simulated(
+            "CenA", 50, 0.5, n_maps=4, n_calibration=9, simulator_kwargs=SIM, fresh_maps=True
+        )
+
+
 def test_bad_input_errors():
     X = maps(10, 0.0, seed=3)
     y = np.repeat([0, 1], 5)

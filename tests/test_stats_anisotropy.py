@@ -8,6 +8,7 @@ from scipy import stats
 from crsbi._anisotropy_power import find_minimal_fraction, null_threshold
 from crsbi.simulators.sky import simulate_sky_maps
 from crsbi.stats.anisotropy import (
+    LikelihoodRatioTest,
     PowerSpectrumTest,
     TopHatCountingTest,
     angular_power_spectra,
@@ -223,3 +224,67 @@ def test_flat_and_map_forms_agree_and_seed_reproducible(rng):
         for _ in range(2)
     )
     np.testing.assert_array_equal(a.null_statistics_, b.null_statistics_)
+
+
+def test_find_minimal_fraction_recovers_from_a_misled_bisection():
+    # power = Phi(40 eta - z_alpha) (exact eta = 0.099), but the coarse stage's few maps
+    # (n = 25) come out 23/25 below eta = 0.3, as an unlucky draw can: the bisection then
+    # brackets ~0.3 and the fine grid must walk down to the true crossing
+    z_alpha, z_beta = stats.norm.isf(0.01), stats.norm.isf(0.05)
+
+    def rejections(eta, n, rng):
+        if n < 50 and eta < 0.3:
+            return min(23, int(np.sum(rng.normal(40 * eta, 1, n) > z_alpha)))
+        return int(np.sum(rng.normal(40 * eta, 1, n) > z_alpha))
+
+    result = find_minimal_fraction(rejections, alpha=0.01, n_maps=100, random_state=3)
+    exact = (z_alpha + z_beta) / 40
+    assert min(result.fractions[result.n_maps == 100]) < exact
+    assert abs(result.eta - exact) < 4 * result.eta_err
+    assert result.eta_err < 0.02
+
+
+def test_likelihood_ratio_test_reaches_the_neyman_pearson_power(rng):
+    """A fraction eta of N events falls uniformly in a hot spot S of 20 pixels: for fixed N
+    the likelihood ratio is monotone in the spot count n_S ~ Binomial(N, p), so the most
+    powerful level-alpha test (Neyman-Pearson, randomised at the boundary) is known exactly.
+    The learned-template test is calibrated on null maps and must come close to that
+    power, never above it."""
+    n_events, eta, alpha, n_null, n_fresh = 200, 0.04, 0.01, 1999, 3000
+    spot = np.zeros(NPIX, dtype=bool)
+    spot[rng.choice(NPIX, 20, replace=False)] = True
+    p_null = np.full(NPIX, 1 / NPIX)
+    p_alt = (1 - eta) * p_null + eta * spot / spot.sum()
+
+    def draw(p, n_maps):
+        return rng.multinomial(n_events, p, size=n_maps)[:, None, :].astype(float)
+
+    X = np.concatenate([draw(p_null, 5000), draw(p_alt, 5000)])
+    test = LikelihoodRatioTest().fit(X, np.repeat([0, 1], 5000))
+    test.calibrate(draw(p_null, n_null), alpha=alpha)
+    assert (
+        fpr_consistent(int(test.predict(draw(p_null, n_fresh)).sum()), n_fresh, n_null, alpha)
+        > 1e-3
+    )
+    power = test.power(draw(p_alt, n_fresh))
+    null_law, alt_law = (stats.binom(n_events, p[spot].sum()) for p in (p_null, p_alt))
+    c = int(null_law.isf(alpha))  # P(n_S > c) <= alpha < P(n_S >= c)
+    gamma = (alpha - null_law.sf(c)) / null_law.pmf(c)
+    best = alt_law.sf(c) + gamma * alt_law.pmf(c)
+    sigma = np.sqrt(best * (1 - best) / n_fresh)
+    assert 0.3 < best < 0.9
+    # above: only the sampling of the fresh maps and of the threshold (1999 null maps)
+    assert best - 0.07 < power < best + 4 * sigma + 0.01
+
+
+def test_likelihood_ratio_test_errors(rng):
+    maps = multinomial_maps(rng, 10, 50)
+    with pytest.raises(ValueError, match="label 1"):
+        LikelihoodRatioTest().fit(maps, np.zeros(10))
+    with pytest.raises(ValueError, match="smoothing"):
+        LikelihoodRatioTest(smoothing=0).fit(maps, np.arange(10) % 2)
+    with pytest.raises(ValueError, match="no events"):
+        LikelihoodRatioTest().fit(np.zeros_like(maps), np.arange(10) % 2)
+    test = LikelihoodRatioTest().fit(maps, np.arange(10) % 2)
+    with pytest.raises(ValueError, match="as in fit"):
+        test.statistic(np.zeros((2, 1, 48)))

@@ -208,3 +208,53 @@ def test_progress_bar_is_silenced_by_verbose_0(rng, capsys):
     assert capsys.readouterr().err == ""
     NeuralRegressor(max_epochs=2, random_state=0, verbose=1).fit(X, y)
     assert "NeuralRegressor" in capsys.readouterr().err
+
+
+def test_resampled_training_set_cannot_be_memorised():
+    """Fresh pure-noise targets every epoch: the loss stays at Var(y) = 1; a fixed set is learnt."""
+    (x, y), validation = _noise_problem(0)
+    g = torch.Generator().manual_seed(1)
+    epochs_seen = []
+
+    def resample(epoch):
+        epochs_seen.append(epoch)
+        return torch.randn(150, 5, generator=g), torch.randn(150, 1, generator=g)
+
+    losses = {}
+    for name, fresh in (("fixed", None), ("fresh", resample)):
+        torch.manual_seed(0)
+        module = nn.Sequential(nn.Linear(5, 256), nn.ReLU(), nn.Linear(256, 1))
+        result = train_module(
+            module,
+            nn.functional.mse_loss,
+            (x, y),
+            validation,
+            optimizer=torch.optim.Adam(module.parameters(), lr=1e-2),
+            batch_size=32,
+            max_epochs=40,
+            patience=None,
+            verbose=0,
+            resample=fresh,
+        )
+        losses[name] = np.mean([r["train_loss"] for r in result.history[-10:]])
+    assert epochs_seen == list(range(2, 41))
+    assert losses["fixed"] < 0.6  # memorised
+    assert 0.75 < losses["fresh"] < 1.35  # chi^2-like scatter of the mean of 1500 squares
+
+
+def test_resample_must_return_matching_inputs_and_targets():
+    (x, y), _ = _noise_problem(0)
+    module = nn.Linear(5, 1)
+    with pytest.raises(ValueError, match="resample\\(2\\) returned 150 inputs and 3 targets"):
+        train_module(
+            module,
+            nn.functional.mse_loss,
+            (x, y),
+            None,
+            optimizer=torch.optim.SGD(module.parameters(), lr=1e-3),
+            batch_size=32,
+            max_epochs=3,
+            patience=None,
+            verbose=0,
+            resample=lambda epoch: (x, y[:3]),
+        )

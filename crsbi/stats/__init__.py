@@ -1,6 +1,7 @@
 """Statistics of fields, maps and trajectories (numpy, vectorised, usable on user data)."""
 
 from crsbi.stats.anisotropy import (
+    LikelihoodRatioTest,
     PowerSpectrumTest,
     TopHatCountingTest,
     angular_power_spectra,
@@ -33,6 +34,7 @@ from crsbi.stats.turbulence import (
 )
 
 __all__ = [
+    "LikelihoodRatioTest",
     "PowerSpectrumTest",
     "TopHatCountingTest",
     "angles_to_velocity",
