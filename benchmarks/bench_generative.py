@@ -110,6 +110,8 @@ def main() -> None:
     parser.add_argument("--ddim-steps", type=int, default=50)
     parser.add_argument("--representation", default="cartesian", choices=["cartesian", "angles"])
     parser.add_argument("--stride", type=int, default=4, help="model every stride-th sample")
+    parser.add_argument("--schedule", default="linear", choices=["linear", "cosine"])
+    parser.add_argument("--prediction", default="epsilon", choices=["epsilon", "v"])
     parser.add_argument("--ema", type=float, default=0.999, help="EMA decay of the weights")
     parser.add_argument(
         "--rotations",
@@ -162,7 +164,10 @@ def main() -> None:
     tag = (
         f"generator_a{alpha_tag}_{args.n_train}_{args.length}_{args.base_channels}_"
         f"{args.n_levels}_{args.train_seconds:g}_{args.lr:g}_{args.batch_size}_"
-        f"{args.representation}_{args.stride}_{args.ema:g}_{args.rotations}.pkl"
+        f"{args.representation}_{args.stride}_{args.ema:g}_{args.rotations}"
+        + ("" if args.schedule == "linear" else f"_{args.schedule}")
+        + ("" if args.prediction == "epsilon" else f"_{args.prediction}")
+        + ".pkl"
     )
     started = time.perf_counter()
 
@@ -180,6 +185,8 @@ def main() -> None:
             "attention_levels": 2,
         },
         representation=args.representation,
+        schedule=args.schedule,
+        prediction=args.prediction,
         stride=args.stride,
         ema_decay=args.ema,
         lr=args.lr,

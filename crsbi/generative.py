@@ -131,6 +131,10 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         DDPM steps :math:`T`.
     beta_start, beta_end : float, default=1e-4, 0.02
         Linear :math:`\beta` schedule.
+    schedule : {"linear", "cosine"}, default="linear"
+        Variance schedule of :class:`crsbi.nn.ddpm.DDPM` (the paper's linear one, or cosine).
+    prediction : {"epsilon", "v"}, default="epsilon"
+        What the network predicts: the noise (the paper) or the velocity :math:`v`.
     cond_drop_prob : float, default=0.1
         Probability of dropping the :math:`\alpha` condition in training (conditional
         models), for classifier-free guidance.
@@ -192,6 +196,8 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         n_diffusion_steps: int = 1000,
         beta_start: float = 1e-4,
         beta_end: float = 0.02,
+        schedule: str = "linear",
+        prediction: str = "epsilon",
         cond_drop_prob: float = 0.1,
         steps_per_gyration: float = 100.0,
         representation: str = "cartesian",
@@ -216,6 +222,8 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         self.n_diffusion_steps = n_diffusion_steps
         self.beta_start = beta_start
         self.beta_end = beta_end
+        self.schedule = schedule
+        self.prediction = prediction
         self.cond_drop_prob = cond_drop_prob
         self.steps_per_gyration = steps_per_gyration
         self.representation = representation
@@ -280,6 +288,11 @@ class TrajectoryGenerator(BaseNeuralEstimator):
             )
         return alpha
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # models saved before ``schedule`` and ``prediction`` existed used the paper's DDPM
+        state = {"schedule": "linear", "prediction": "epsilon", **state}
+        super().__setstate__(state)
+
     def _check_params(self) -> None:
         owner = type(self).__name__
         self._check_training_params()
@@ -290,6 +303,8 @@ class TrajectoryGenerator(BaseNeuralEstimator):
             raise ValueError(
                 f"{owner} needs beta_start <= beta_end; got {self.beta_start} > {self.beta_end}."
             )
+        check_option(self.schedule, "schedule", owner, ("linear", "cosine"))
+        check_option(self.prediction, "prediction", owner, ("epsilon", "v"))
         check_interval(self.cond_drop_prob, "cond_drop_prob", owner, low=0, high=1, closed="left")
         check_interval(
             self.steps_per_gyration, "steps_per_gyration", owner, low=0, closed="neither"
@@ -412,7 +427,13 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         scale = channels.std(axis=(0, 2))
         self.channel_scale_ = np.where(scale > 1e-8, scale, 1.0)
         Z = (channels - self.channel_mean_[None, :, None]) / self.channel_scale_[None, :, None]
-        self.ddpm_ = DDPM(int(self.n_diffusion_steps), self.beta_start, self.beta_end)
+        self.ddpm_ = DDPM(
+            int(self.n_diffusion_steps),
+            self.beta_start,
+            self.beta_end,
+            schedule=self.schedule,
+            prediction=self.prediction,
+        )
         self.device_ = resolve_device(self.device)
         seed = torch_seed(rng)
         train_index, val_index = self._split(len(V), rng)

@@ -18,6 +18,59 @@ def exact_denoiser(ddpm, mean, std):
     return model
 
 
+def exact_velocity(ddpm, mean, std):
+    """E[v | x_t] = sqrt(ab) E[eps | x_t] - sqrt(1 - ab) E[x0 | x_t] for data N(mean, std^2)."""
+    eps_model = exact_denoiser(ddpm, mean, std)
+
+    def model(x, t, cond=None):
+        ab = ddpm.alpha_bars[t].float().reshape(-1, *([1] * (x.ndim - 1)))
+        eps = eps_model(x, t)
+        x0 = (x - (1 - ab).sqrt() * eps) / ab.sqrt()
+        return ab.sqrt() * eps - (1 - ab).sqrt() * x0
+
+    return model
+
+
+def test_cosine_schedule_closed_form():
+    ddpm = DDPM(schedule="cosine")
+    t = np.arange(1, 1001)
+    f = np.cos((t / 1000 + 0.008) / 1.008 * np.pi / 2) ** 2 / np.cos(0.008 / 1.008 * np.pi / 2) ** 2
+    # alpha_bar = f(t) / f(0) wherever beta is below its 0.999 cap (all but the last steps)
+    capped = ddpm.betas.numpy() >= 0.999
+    assert capped.sum() <= 2
+    np.testing.assert_allclose(ddpm.alpha_bars.numpy()[~capped], f[~capped], rtol=1e-9)
+    assert np.all(np.diff(ddpm.alpha_bars.numpy()) < 0)
+    assert ddpm.alpha_bars[-1] < 1e-6
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+@pytest.mark.parametrize(("sampler", "n_steps"), [("ancestral", None), ("ddim", 50)])
+def test_v_prediction_with_exact_velocity_recovers_gaussian(schedule, sampler, n_steps):
+    ddpm = DDPM(schedule=schedule, prediction="v")
+    mean, std, n = 1.5, 0.5, 4000
+    x = ddpm.sample(
+        exact_velocity(ddpm, mean, std),
+        (n, 1),
+        sampler=sampler,
+        n_steps=n_steps,
+        generator=torch.Generator().manual_seed(1),
+    )
+    assert float(x.mean()) == pytest.approx(mean, abs=0.04)
+    assert float(x.std()) == pytest.approx(std, rel=0.05)
+
+
+def test_v_prediction_loss_target():
+    # x0 = 0: v = sqrt(ab) eps, so a model predicting 0 has loss E_t[ab_t] (epsilon: 1)
+    n = 200_000
+    x0 = torch.zeros((n, 1))
+    zero = lambda x, t, cond=None: torch.zeros_like(x)  # noqa: E731
+    for prediction, expected in (("epsilon", 1.0), ("v", None)):
+        ddpm = DDPM(prediction=prediction)
+        expected = float(ddpm.alpha_bars.mean()) if expected is None else expected
+        loss = ddpm.training_loss(zero, x0, generator=torch.Generator().manual_seed(0))
+        assert float(loss) == pytest.approx(expected, rel=0.02)
+
+
 def test_schedule_and_alpha_bar_closed_form():
     ddpm = DDPM()
     betas = np.linspace(1e-4, 0.02, 1000)
@@ -146,6 +199,10 @@ def test_clear_errors():
         DDPM(n_steps=1)
     with pytest.raises(ValueError, match="beta_start <= beta_end"):
         DDPM(beta_start=0.1, beta_end=0.01)
+    with pytest.raises(ValueError, match="schedule must be"):
+        DDPM(schedule="quadratic")
+    with pytest.raises(ValueError, match="prediction must be"):
+        DDPM(prediction="x0")
     ddpm = DDPM(n_steps=10)
     model = exact_denoiser(ddpm, 0.0, 1.0)
     with pytest.raises(ValueError, match="sampler"):

@@ -151,6 +151,32 @@ def test_clear_errors(fitted):
         TrajectoryGenerator(**TINY, stride=2).fit(gyrating(8)).sample(2, length=34)
     with pytest.raises(ValueError, match="'n_diffusion_steps' parameter"):
         TrajectoryGenerator(**{**TINY, "n_diffusion_steps": 1}).fit(gyrating(8))
+    with pytest.raises(ValueError, match="schedule"):
+        TrajectoryGenerator(**TINY, schedule="sigmoid").fit(gyrating(8))
+    with pytest.raises(ValueError, match="prediction"):
+        TrajectoryGenerator(**TINY, prediction="x0").fit(gyrating(8))
+
+
+def test_cosine_schedule_and_v_prediction_reach_the_ddpm():
+    # the DDPM maths of both options is tested against exact denoisers in test_ddpm.py
+    model = TrajectoryGenerator(**TINY, schedule="cosine", prediction="v").fit(gyrating(16))
+    assert (model.ddpm_.schedule, model.ddpm_.prediction) == ("cosine", "v")
+    V = model.sample(4, n_steps=5, random_state=0)
+    np.testing.assert_allclose(np.linalg.norm(V, axis=2), 1.0, rtol=0, atol=1e-14)
+
+
+def test_models_pickled_before_the_ddpm_options_load_as_the_paper_ddpm(fitted):
+    state = fitted.__getstate__()
+    del state["schedule"], state["prediction"]
+    ddpm_state = dict(fitted.ddpm_.__dict__)
+    del ddpm_state["schedule"], ddpm_state["prediction"]
+    old = TrajectoryGenerator.__new__(TrajectoryGenerator)
+    old.__setstate__({**state, "ddpm_": type(fitted.ddpm_).__new__(type(fitted.ddpm_))})
+    old.ddpm_.__setstate__(ddpm_state)
+    assert (old.schedule, old.prediction) == ("linear", "epsilon")
+    np.testing.assert_array_equal(
+        old.sample(2, n_steps=5, random_state=4), fitted.sample(2, n_steps=5, random_state=4)
+    )
 
 
 def test_estimator_contract_fit_returns_self_clone_and_pickle(tmp_path):

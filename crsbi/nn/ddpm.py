@@ -1,8 +1,11 @@
 r"""Denoising diffusion probabilistic model (Ho et al. 2020) with DDIM sampling.
 
 Forward process: with a variance schedule :math:`\beta_1..\beta_T` (linear from
-``beta_start`` to ``beta_end``, :math:`T = 1000` by default, the paper's choice),
-:math:`\alpha_t = 1 - \beta_t` and :math:`\bar\alpha_t = \prod_{s\le t}\alpha_s`,
+``beta_start`` to ``beta_end``, :math:`T = 1000` by default, the paper's choice; or the
+cosine schedule of Nichol & Dhariwal 2021, :math:`\bar\alpha_t = f(t)/f(0)`,
+:math:`f(t) = \cos^2(\frac{t/T + s}{1 + s}\frac{\pi}{2})`, :math:`s = 0.008`, with
+:math:`\beta_t \le 0.999`), :math:`\alpha_t = 1 - \beta_t` and
+:math:`\bar\alpha_t = \prod_{s\le t}\alpha_s`,
 
 .. math::
 
@@ -10,7 +13,10 @@ Forward process: with a variance schedule :math:`\beta_1..\beta_T` (linear from
 
 A network :math:`\epsilon_\theta(x_t, t[, c])` is trained to predict the noise with the
 MSE loss :math:`\|\epsilon - \epsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}
-\epsilon, t)\|^2`, :math:`t` uniform. Sampling runs the reverse chain:
+\epsilon, t)\|^2`, :math:`t` uniform (``prediction="epsilon"``), or the velocity
+:math:`v = \sqrt{\bar\alpha_t}\epsilon - \sqrt{1-\bar\alpha_t}x_0` (``prediction="v"``,
+Salimans & Ho 2022; the samplers convert it back with :math:`\epsilon = \sqrt{\bar\alpha_t}
+v + \sqrt{1-\bar\alpha_t}x_t`). Sampling runs the reverse chain:
 
 - ``"ancestral"``: all :math:`T` steps, :math:`x_{t-1} = \alpha_t^{-1/2}(x_t -
   \beta_t(1-\bar\alpha_t)^{-1/2}\epsilon_\theta) + \tilde\beta_t^{1/2} z` with the
@@ -42,14 +48,19 @@ Denoiser = Callable[..., torch.Tensor]
 
 
 class DDPM:
-    r"""Linear-schedule DDPM: forward process, training loss and samplers.
+    r"""DDPM: forward process, training loss and samplers.
 
     Parameters
     ----------
     n_steps : int, default=1000
         Number of diffusion steps :math:`T`, >= 2.
     beta_start, beta_end : float, default=1e-4, 0.02
-        First and last :math:`\beta`, with ``0 < beta_start <= beta_end < 1``.
+        First and last :math:`\beta` of the linear schedule, with
+        ``0 < beta_start <= beta_end < 1`` (unused by the cosine schedule).
+    schedule : {"linear", "cosine"}, default="linear"
+        Variance schedule (see the module docstring).
+    prediction : {"epsilon", "v"}, default="epsilon"
+        What the network predicts: the noise or the velocity :math:`v`.
 
     Attributes
     ----------
@@ -70,7 +81,15 @@ class DDPM:
     True
     """
 
-    def __init__(self, n_steps: int = 1000, beta_start: float = 1e-4, beta_end: float = 0.02):
+    def __init__(
+        self,
+        n_steps: int = 1000,
+        beta_start: float = 1e-4,
+        beta_end: float = 0.02,
+        *,
+        schedule: str = "linear",
+        prediction: str = "epsilon",
+    ):
         if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 2:
             raise ValueError(
                 f"The 'n_steps' parameter of DDPM must be an int >= 2. Got {n_steps!r}."
@@ -80,18 +99,37 @@ class DDPM:
                 "DDPM needs 0 < beta_start <= beta_end < 1. "
                 f"Got beta_start={beta_start!r}, beta_end={beta_end!r}."
             )
+        if schedule not in ("linear", "cosine"):
+            raise ValueError(f"schedule must be 'linear' or 'cosine'. Got {schedule!r} instead.")
+        if prediction not in ("epsilon", "v"):
+            raise ValueError(f"prediction must be 'epsilon' or 'v'. Got {prediction!r} instead.")
         self.n_steps = int(n_steps)
         self.beta_start = float(beta_start)
         self.beta_end = float(beta_end)
-        self.betas = torch.linspace(
-            self.beta_start, self.beta_end, self.n_steps, dtype=torch.float64
-        )
+        self.schedule = schedule
+        self.prediction = prediction
+        if schedule == "linear":
+            self.betas = torch.linspace(
+                self.beta_start, self.beta_end, self.n_steps, dtype=torch.float64
+            )
+        else:
+            f = torch.cos(
+                (torch.arange(self.n_steps + 1, dtype=torch.float64) / self.n_steps + 0.008)
+                / 1.008
+                * (torch.pi / 2)
+            ).square()
+            self.betas = torch.clamp(1.0 - f[1:] / f[:-1], max=0.999)
         self.alphas = 1.0 - self.betas
         self.alpha_bars = torch.cumprod(self.alphas, dim=0)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # pickles from before the cosine schedule and v-prediction: the paper's DDPM
+        self.__dict__.update({"schedule": "linear", "prediction": "epsilon", **state})
+
     def __repr__(self) -> str:
         return (
-            f"DDPM(n_steps={self.n_steps}, beta_start={self.beta_start}, beta_end={self.beta_end})"
+            f"DDPM(n_steps={self.n_steps}, beta_start={self.beta_start}, beta_end={self.beta_end}, "
+            f"schedule={self.schedule!r}, prediction={self.prediction!r})"
         )
 
     # ----------------------------------------------------------------- forward process
@@ -156,12 +194,12 @@ class DDPM:
         cond_drop_prob: float = 0.0,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        r"""Epsilon-prediction MSE loss at uniformly drawn steps.
+        r"""MSE loss of the noise (or velocity) prediction at uniformly drawn steps.
 
         Parameters
         ----------
         model : callable
-            ``model(x_t, t, cond)`` returning the predicted noise.
+            ``model(x_t, t, cond)`` returning the predicted noise (or velocity :math:`v`).
         x0 : torch.Tensor of shape (batch, ...)
             Clean data.
         cond : torch.Tensor of shape (batch,) or None
@@ -184,7 +222,11 @@ class DDPM:
             drop = (torch.rand(batch, generator=generator) < cond_drop_prob).to(x0.device)
             cond = torch.where(drop, torch.full_like(cond, float("nan")), cond)
         prediction = model(self.q_sample(x0, t, noise), t, cond)
-        return torch.nn.functional.mse_loss(prediction, noise)
+        target = noise
+        if self.prediction == "v":
+            ab = self._gather(self.alpha_bars, t, x0)
+            target = ab.sqrt() * noise - (1.0 - ab).sqrt() * x0
+        return torch.nn.functional.mse_loss(prediction, target)
 
     # ----------------------------------------------------------------- sampling
     def _epsilon(
@@ -192,14 +234,19 @@ class DDPM:
     ) -> torch.Tensor:
         steps = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
         if cond is None or scale == 1.0:
-            return model(x, steps, cond)
-        both = model(
-            torch.cat([x, x]),
-            torch.cat([steps, steps]),
-            torch.cat([cond, torch.full_like(cond, float("nan"))]),
-        )
-        eps_cond, eps_uncond = both.chunk(2)
-        return eps_uncond + scale * (eps_cond - eps_uncond)
+            out = model(x, steps, cond)
+        else:
+            both = model(
+                torch.cat([x, x]),
+                torch.cat([steps, steps]),
+                torch.cat([cond, torch.full_like(cond, float("nan"))]),
+            )
+            out_cond, out_uncond = both.chunk(2)
+            out = out_uncond + scale * (out_cond - out_uncond)
+        if self.prediction == "v":  # eps = sqrt(ab) v + sqrt(1 - ab) x_t
+            a_bar = float(self.alpha_bars[t])
+            out = np.sqrt(a_bar) * out + np.sqrt(1.0 - a_bar) * x
+        return out
 
     def ddim_steps(self, n_steps: int) -> np.ndarray:
         """Decreasing step indices of a DDIM run with ``n_steps`` steps (evenly spaced).
