@@ -137,6 +137,8 @@ def main() -> None:
     conditional = args.train_alphas is not None
     train_alphas = args.train_alphas if conditional else [alpha]
     name = "bench_generative_conditional" if conditional else "bench_generative"
+    if (args.schedule, args.prediction) != ("linear", "epsilon"):
+        name += f"_{args.schedule}_{args.prediction}"
     alpha_tag = "-".join(f"{a:g}" for a in train_alphas)
     t0 = time.perf_counter()
     train = make_trajectory_dataset(
@@ -301,6 +303,7 @@ def main() -> None:
         f"alpha = {alpha:g}, isotropic turbulence b = 1, {spg} steps per gyration, series of "
         f"{args.length} steps ({args.length / spg:.1f} gyro-periods); {args.n_train} training "
         f"series (campaign built in {build_s:.0f} s), {args.n_ref} fresh reference series. "
+        f"DDPM: {args.schedule} schedule, {args.prediction}-prediction. "
         f"Model: {args.representation} channels, every {args.stride}th sample modelled "
         f"(cubic spline back to every sample), EMA {args.ema:g} of the weights, training set "
         f"x{args.rotations} by random rotations about B0. "
