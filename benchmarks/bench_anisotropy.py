@@ -337,6 +337,7 @@ def report(args: argparse.Namespace, cells: dict) -> None:
         ratio, ratio_err = _ratio(res["likelihood ratio"], res["power spectrum"])
         row["LR / PS"] = f"{ratio:.2f} +- {ratio_err:.2f}"
         n_reachable += bool(ratio <= 0.5)
+        row[f"CNN / PS{HIGH_NSIDE}"] = "n/a"
         if PS_HIGH in res:
             ratio, ratio_err = _ratio(res["CNN"], res[PS_HIGH])
             row[f"CNN / PS{HIGH_NSIDE}"] = f"{ratio:.2f} +- {ratio_err:.2f}"
