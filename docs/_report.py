@@ -196,6 +196,7 @@ PAPERS: tuple[Paper, ...] = (
                 "bench_generative_cosine_v",
                 "python benchmarks/bench_generative.py --schedule cosine --prediction v",
             ),
+            ("bench_generative_linear_v", "python benchmarks/bench_generative.py --prediction v"),
         ),
         figures=("bench_generative_statistics.png",),
         differences=(
