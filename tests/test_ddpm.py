@@ -43,22 +43,6 @@ def test_cosine_schedule_closed_form():
     assert ddpm.alpha_bars[-1] < 1e-6
 
 
-@pytest.mark.parametrize("schedule", ["linear", "cosine"])
-@pytest.mark.parametrize(("sampler", "n_steps"), [("ancestral", None), ("ddim", 50)])
-def test_v_prediction_with_exact_velocity_recovers_gaussian(schedule, sampler, n_steps):
-    ddpm = DDPM(schedule=schedule, prediction="v")
-    mean, std, n = 1.5, 0.5, 4000
-    x = ddpm.sample(
-        exact_velocity(ddpm, mean, std),
-        (n, 1),
-        sampler=sampler,
-        n_steps=n_steps,
-        generator=torch.Generator().manual_seed(1),
-    )
-    assert float(x.mean()) == pytest.approx(mean, abs=0.04)
-    assert float(x.std()) == pytest.approx(std, rel=0.05)
-
-
 def test_v_prediction_loss_target():
     # x0 = 0: v = sqrt(ab) eps, so a model predicting 0 has loss E_t[ab_t] (epsilon: 1)
     n = 200_000
@@ -96,12 +80,16 @@ def test_forward_process_moments():
     assert abs(float(xt.var()) - (1 - ab)) < 5 * (1 - ab) * np.sqrt(2 / n)
 
 
+@pytest.mark.parametrize(
+    ("schedule", "prediction"), [("linear", "epsilon"), ("linear", "v"), ("cosine", "v")]
+)
 @pytest.mark.parametrize(("sampler", "n_steps"), [("ancestral", None), ("ddim", 50)])
-def test_samplers_with_exact_denoiser_recover_gaussian(sampler, n_steps):
-    ddpm = DDPM()
+def test_samplers_with_exact_denoiser_recover_gaussian(sampler, n_steps, schedule, prediction):
+    ddpm = DDPM(schedule=schedule, prediction=prediction)
     mean, std, n = 1.5, 0.5, 4000
+    exact = exact_denoiser if prediction == "epsilon" else exact_velocity
     x = ddpm.sample(
-        exact_denoiser(ddpm, mean, std),
+        exact(ddpm, mean, std),
         (n, 1),
         sampler=sampler,
         n_steps=n_steps,
