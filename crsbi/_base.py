@@ -33,11 +33,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
-from crsbi._training import build_optimizer, train_module
+from crsbi._training import LR_SCHEDULES, build_optimizer, build_scheduler, train_module
 from crsbi.utils._device import resolve_device
 from crsbi.utils._persistence import PersistenceMixin
 from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
-from crsbi.utils._validation import check_interval
+from crsbi.utils._validation import check_interval, check_option
 
 __all__ = ["BaseNeuralEstimator"]
 
@@ -78,6 +78,10 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         Minimum decrease of the monitored loss counted as an improvement.
     gradient_clip : float or None, default=None
         Maximum global gradient 2-norm.
+    lr_schedule : {None, "cosine", "plateau"}, default=None
+        Per-epoch learning-rate schedule (see :func:`crsbi._training.build_scheduler`):
+        constant, cosine annealing over ``max_epochs``, or divided by 3 on plateaus of the
+        monitored loss. A decaying rate gives a regression its last digits.
     device : str, default="auto"
         ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``, ``"cuda:N"`` or ``"mps"``.
     random_state : None, int or numpy.random.Generator, default=None
@@ -105,6 +109,11 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
 
     #: Network class used when ``module=None`` (set by subclasses).
     _default_module: ClassVar[type[nn.Module] | None] = None
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # estimators saved before ``lr_schedule`` existed trained at a constant rate
+        state = {"lr_schedule": None, **state}
+        super().__setstate__(state)
 
     # ------------------------------------------------------------------ hooks
     def _validate_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -150,6 +159,7 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
             self.gradient_clip, "gradient_clip", owner, low=0, closed="neither", allow_none=True
         )
         check_interval(self.verbose, "verbose", owner, kind=int, low=0)
+        check_option(self.lr_schedule, "lr_schedule", owner, (None, *LR_SCHEDULES))
         if self.module_kwargs is not None and not isinstance(self.module_kwargs, dict):
             raise TypeError(
                 f"The 'module_kwargs' parameter of {owner} must be a dict or None. "
@@ -248,6 +258,9 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
             optimizer = build_optimizer(
                 self.optimizer, module.parameters(), lr=self.lr, weight_decay=self.weight_decay
             )
+            scheduler = build_scheduler(
+                self.lr_schedule, optimizer, max_epochs=self.max_epochs, patience=self.patience
+            )
             result = train_module(
                 module,
                 self._loss,
@@ -265,6 +278,7 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
                 verbose=self.verbose,
                 description=type(self).__name__,
                 resample=None if resample is None else self._tensor_resampler(resample, device),
+                scheduler=scheduler,
             )
         self.module_ = module
         self.history_ = result.history

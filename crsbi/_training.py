@@ -16,7 +16,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-__all__ = ["EarlyStopping", "TrainingResult", "build_optimizer", "train_module"]
+__all__ = [
+    "EarlyStopping",
+    "TrainingResult",
+    "build_optimizer",
+    "build_scheduler",
+    "train_module",
+]
 
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 MetricsFn = Callable[[torch.Tensor, torch.Tensor], dict[str, float]]
@@ -68,6 +74,48 @@ def build_optimizer(
         f"optimizer must be one of {sorted(_OPTIMIZERS)} or a torch.optim.Optimizer subclass. "
         f"Got {name_or_class!r} instead."
     )
+
+
+LR_SCHEDULES = ("cosine", "plateau")
+
+
+def build_scheduler(
+    name: str | None, optimizer: torch.optim.Optimizer, *, max_epochs: int, patience: int | None
+) -> Any:
+    """Create the per-epoch learning-rate schedule named by ``lr_schedule``.
+
+    Parameters
+    ----------
+    name : {None, "cosine", "plateau"}
+        ``None``: constant learning rate. ``"cosine"``: cosine annealing over
+        ``max_epochs`` down to 1e-3 of the initial rate (a regression's last digits come
+        from the small steps at the end; with early stopping the run may stop before the
+        rate is small). ``"plateau"``: the rate is divided by 3 after
+        ``max(1, patience // 3)`` epochs without improvement of the monitored loss
+        (5 when ``patience`` is None), so it drops a few times before early stopping.
+    optimizer : torch.optim.Optimizer
+        The optimizer whose rate is scheduled.
+    max_epochs : int
+        Length of the cosine period.
+    patience : int or None
+        Early-stopping patience of the run.
+
+    Returns
+    -------
+    torch.optim.lr_scheduler.LRScheduler or ReduceLROnPlateau or None
+        Stepped once per epoch by :func:`train_module`.
+    """
+    if name is None:
+        return None
+    if name == "cosine":
+        base = optimizer.param_groups[0]["lr"]
+        return torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=max_epochs, eta_min=1e-3 * base
+        )
+    if name == "plateau":
+        wait = 5 if patience is None else max(1, patience // 3)
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, factor=1 / 3, patience=wait)
+    raise ValueError(f"lr_schedule must be None or one of {LR_SCHEDULES}; got {name!r}.")
 
 
 @dataclass
@@ -177,6 +225,7 @@ def train_module(
     verbose: int = 1,
     description: str = "training",
     resample: Callable[[int], tuple[torch.Tensor, torch.Tensor]] | None = None,
+    scheduler: Any = None,
 ) -> TrainingResult:
     """Train ``module`` with mini-batches and early stopping; restore the best weights.
 
@@ -221,6 +270,9 @@ def train_module(
         ``resample(epoch) -> (inputs, targets)`` called before every epoch after the
         first; its tensors replace the training set for that epoch (fresh simulations:
         an unlimited training set). The validation set stays fixed.
+    scheduler : torch.optim.lr_scheduler object or None
+        Stepped after every epoch (``ReduceLROnPlateau`` with the monitored loss); see
+        :func:`build_scheduler`. The rate used in each epoch is recorded as ``lr``.
 
     Returns
     -------
@@ -262,7 +314,11 @@ def train_module(
                 nn.utils.clip_grad_norm_(module.parameters(), gradient_clip)
             optimizer.step()
             running += float(loss.detach()) * len(index)
-        record: dict[str, Any] = {"epoch": epoch, "train_loss": running / n_train}
+        record: dict[str, Any] = {
+            "epoch": epoch,
+            "train_loss": running / n_train,
+            "lr": optimizer.param_groups[0]["lr"],
+        }
         if validation is not None:
             val_loss, val_out = _batched_loss(module, loss_fn, *validation, batch_size)
             record["val_loss"] = val_loss
@@ -277,6 +333,10 @@ def train_module(
         record["duration"] = time.perf_counter() - start_time
         history.append(record)
         bar.set_postfix(train=f"{record['train_loss']:.4g}", val=f"{record['val_loss']:.4g}")
+        if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+            scheduler.step(monitored)
+        elif scheduler is not None:
+            scheduler.step()
         stop = stopper.update(monitored, epoch, module)
         for callback in callbacks:
             stop = bool(callback(record, module)) or stop

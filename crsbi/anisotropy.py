@@ -76,7 +76,8 @@ class AnisotropyTest(NullCalibratedTest, ClassifierMixin, BaseNeuralEstimator):
     alpha : float, default=0.01
         Default significance level of :meth:`calibrate`.
     module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs, \
-validation_fraction, patience, tol, gradient_clip, device, random_state, callbacks, verbose
+validation_fraction, patience, tol, gradient_clip, lr_schedule, device, random_state, \
+callbacks, verbose
         Training parameters, see :class:`crsbi._base.BaseNeuralEstimator`. The default
         network is :class:`crsbi.nn.healpix.HealpixCNN` (built with ``in_channels``,
         ``n_outputs=1`` and ``nside``); a module class without an ``nside`` argument
@@ -140,6 +141,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         patience: int | None = 10,
         tol: float = 0.0,
         gradient_clip: float | None = None,
+        lr_schedule: str | None = None,
         device: str = "auto",
         random_state: Any = None,
         callbacks: list | None = None,
@@ -158,6 +160,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         self.patience = patience
         self.tol = tol
         self.gradient_clip = gradient_clip
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.callbacks = callbacks

@@ -60,7 +60,8 @@ class TransportClassifier(ClassifierMixin, BaseNeuralEstimator):
         the paper's footnote 4). Needs ``validation_fraction > 0``. Calibrating on a separate
         set with :meth:`calibrate_temperature` is cleaner (the split also drove early stopping).
     module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs, \
-validation_fraction, patience, tol, gradient_clip, device, random_state, callbacks, verbose
+validation_fraction, patience, tol, gradient_clip, lr_schedule, device, random_state, \
+callbacks, verbose
         Training parameters, see :class:`crsbi._base.BaseNeuralEstimator`. The default network
         is :class:`crsbi.nn.cnn.TransportCNN` (set widths with
         ``module_kwargs={"channels": (...)}``).
@@ -109,6 +110,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         patience: int | None = 10,
         tol: float = 0.0,
         gradient_clip: float | None = None,
+        lr_schedule: str | None = None,
         device: str = "auto",
         random_state: Any = None,
         callbacks: list | None = None,
@@ -128,6 +130,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         self.patience = patience
         self.tol = tol
         self.gradient_clip = gradient_clip
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.callbacks = callbacks

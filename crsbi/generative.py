@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from crsbi._base import BaseNeuralEstimator
-from crsbi._training import build_optimizer, train_module
+from crsbi._training import build_optimizer, build_scheduler, train_module
 from crsbi.nn.ddpm import DDPM
 from crsbi.nn.unet1d import UNet1d
 from crsbi.stats.trajectories import (
@@ -121,7 +121,7 @@ class TrajectoryGenerator(BaseNeuralEstimator):
     ----------
     validation_fraction, patience, tol, gradient_clip, device, random_state, callbacks, verbose
         Training parameters as for every crsbi neural estimator.
-    module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs
+    module, module_kwargs, optimizer, lr, lr_schedule, weight_decay, batch_size, max_epochs
         Training parameters, see :class:`crsbi._base.BaseNeuralEstimator`. The default
         network is :class:`crsbi.nn.unet1d.UNet1d` (``module_kwargs`` sets its
         ``base_channels``, ``n_levels``, ``attention_levels``...). Defaults follow the
@@ -212,6 +212,7 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         patience: int | None = None,
         tol: float = 0.0,
         gradient_clip: float | None = 1.0,
+        lr_schedule: str | None = None,
         device: str = "auto",
         random_state: Any = None,
         callbacks: list | None = None,
@@ -238,6 +239,8 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         self.patience = patience
         self.tol = tol
         self.gradient_clip = gradient_clip
+        self.lr_schedule = lr_schedule
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.callbacks = callbacks
@@ -455,6 +458,9 @@ class TrajectoryGenerator(BaseNeuralEstimator):
                 self.optimizer, objective.parameters(), lr=self.lr, weight_decay=self.weight_decay
             )
             average = _attach_ema(denoiser, optimizer, float(self.ema_decay))
+            scheduler = build_scheduler(
+                self.lr_schedule, optimizer, max_epochs=self.max_epochs, patience=self.patience
+            )
             result = train_module(
                 objective,
                 self._loss,
@@ -470,6 +476,7 @@ class TrajectoryGenerator(BaseNeuralEstimator):
                 callbacks=list(self.callbacks or ()),
                 verbose=self.verbose,
                 description=type(self).__name__,
+                scheduler=scheduler,
             )
         self.module_ = (average or denoiser).eval()
         self.history_ = result.history

@@ -162,7 +162,8 @@ class PropagationInverter(FeedbackMixin, RegressorMixin, BaseNeuralEstimator):
         Extra arguments of :class:`~crsbi.inference.PosteriorEstimator` (e.g.
         ``hidden_features``, ``num_transforms``, ``n_posterior_samples``).
     module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs, \
-validation_fraction, patience, tol, gradient_clip, device, random_state, callbacks, verbose
+validation_fraction, patience, tol, gradient_clip, lr_schedule, device, random_state, \
+callbacks, verbose
         Training parameters, see :class:`crsbi._base.BaseNeuralEstimator`; the
         default network is :class:`crsbi.nn.cnn1d.CNN1D` (``module`` replaces the CNN
         only; noise and features stay in front of it). In the NPE route ``lr``,
@@ -240,6 +241,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         patience: int | None = 10,
         tol: float = 0.0,
         gradient_clip: float | None = None,
+        lr_schedule: str | None = None,
         device: str = "auto",
         random_state: Any = None,
         callbacks: list | None = None,
@@ -268,6 +270,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         self.patience = patience
         self.tol = tol
         self.gradient_clip = gradient_clip
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.callbacks = callbacks

@@ -35,7 +35,8 @@ class NeuralRegressor(RegressorMixin, BaseNeuralEstimator):
     Parameters
     ----------
     module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs, \
-validation_fraction, patience, tol, gradient_clip, device, random_state, callbacks, verbose
+validation_fraction, patience, tol, gradient_clip, lr_schedule, device, random_state, \
+callbacks, verbose
         Training parameters, see :class:`crsbi._base.BaseNeuralEstimator`. The default
         network is :class:`crsbi.nn.MLP`.
     standardize_target : bool, default=True
@@ -81,6 +82,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         patience: int | None = 10,
         tol: float = 0.0,
         gradient_clip: float | None = None,
+        lr_schedule: str | None = None,
         device: str = "auto",
         random_state: Any = None,
         callbacks: list | None = None,
@@ -98,6 +100,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         self.patience = patience
         self.tol = tol
         self.gradient_clip = gradient_clip
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.callbacks = callbacks
@@ -167,7 +170,8 @@ class NeuralClassifier(ClassifierMixin, BaseNeuralEstimator):
     Parameters
     ----------
     module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs, \
-validation_fraction, patience, tol, gradient_clip, device, random_state, callbacks, verbose
+validation_fraction, patience, tol, gradient_clip, lr_schedule, device, random_state, \
+callbacks, verbose
         Training parameters, see :class:`crsbi._base.BaseNeuralEstimator`. The default
         network is :class:`crsbi.nn.MLP` with one output per class.
 
@@ -209,6 +213,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         patience: int | None = 10,
         tol: float = 0.0,
         gradient_clip: float | None = None,
+        lr_schedule: str | None = None,
         device: str = "auto",
         random_state: Any = None,
         callbacks: list | None = None,
@@ -225,6 +230,7 @@ validation_fraction, patience, tol, gradient_clip, device, random_state, callbac
         self.patience = patience
         self.tol = tol
         self.gradient_clip = gradient_clip
+        self.lr_schedule = lr_schedule
         self.device = device
         self.random_state = random_state
         self.callbacks = callbacks

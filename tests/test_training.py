@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from crsbi._training import EarlyStopping, build_optimizer, train_module
+from crsbi._training import EarlyStopping, build_optimizer, build_scheduler, train_module
 from crsbi.neural import NeuralClassifier, NeuralRegressor
 
 
@@ -258,3 +258,105 @@ def test_resample_must_return_matching_inputs_and_targets():
             verbose=0,
             resample=lambda epoch: (x, y[:3]),
         )
+
+
+def test_cosine_schedule_follows_the_cosine_law(rng):
+    X = rng.normal(size=(80, 2))
+    y = X[:, 0]
+    epochs, lr = 12, 3e-3
+    reg = NeuralRegressor(
+        lr=lr, max_epochs=epochs, patience=None, lr_schedule="cosine", random_state=0, verbose=0
+    ).fit(X, y)
+    used = np.array([r["lr"] for r in reg.history_])
+    low = 1e-3 * lr  # the floor build_scheduler documents
+    k = np.arange(epochs)
+    expected = low + 0.5 * (lr - low) * (1 + np.cos(np.pi * k / epochs))
+    np.testing.assert_allclose(used, expected, rtol=1e-6)
+    constant = NeuralRegressor(lr=lr, max_epochs=3, random_state=0, verbose=0).fit(X, y)
+    assert [r["lr"] for r in constant.history_] == [lr] * 3
+
+
+def test_plateau_schedule_divides_the_rate_when_validation_stalls():
+    """Pure noise: the validation loss soon stops improving, so the rate drops by thirds."""
+    (x, y), validation = _noise_problem(1)
+    module = nn.Sequential(nn.Linear(5, 64), nn.ReLU(), nn.Linear(64, 1))
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-2)
+    scheduler = build_scheduler("plateau", optimizer, max_epochs=40, patience=6)
+    result = train_module(
+        module,
+        nn.functional.mse_loss,
+        (x, y),
+        validation,
+        optimizer=optimizer,
+        batch_size=32,
+        max_epochs=40,
+        patience=None,
+        generator=torch.Generator().manual_seed(0),
+        verbose=0,
+        scheduler=scheduler,
+    )
+    used = np.array([r["lr"] for r in result.history])
+    assert used[0] == 1e-2
+    assert np.all(np.diff(used) <= 0)
+    steps = np.log(used[0] / used) / np.log(3.0)  # whole numbers of divisions by 3
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)
+    assert steps[-1] >= 2
+    # a drop comes only after 6 // 3 = 2 epochs without a new best validation loss
+    val = np.array([r["val_loss"] for r in result.history])
+    for epoch in np.flatnonzero(np.diff(used) < 0):
+        best_before = val[: epoch - 1].min()
+        assert val[epoch - 1] >= best_before and val[epoch] >= best_before
+
+
+def test_annealed_rate_lands_on_the_least_squares_solution(rng):
+    """Noisy linear data: each mini-batch pulls towards its own optimum, so a constant rate
+    leaves the weights jittering around the exact least-squares fit; annealing removes it."""
+    X = rng.normal(size=(512, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + 0.5 * rng.normal(size=512)
+    exact = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0]
+    x_t = torch.tensor(X, dtype=torch.float32)
+    y_t = torch.tensor(y[:, None], dtype=torch.float32)
+    distance = {}
+    for schedule in (None, "cosine"):
+        torch.manual_seed(0)
+        module = nn.Linear(3, 1)
+        optimizer = torch.optim.SGD(module.parameters(), lr=0.05)
+        train_module(
+            module,
+            nn.functional.mse_loss,
+            (x_t, y_t),
+            None,
+            optimizer=optimizer,
+            batch_size=16,
+            max_epochs=40,
+            patience=None,
+            generator=torch.Generator().manual_seed(0),
+            verbose=0,
+            scheduler=build_scheduler(schedule, optimizer, max_epochs=40, patience=None),
+        )
+        fitted = np.r_[module.weight.detach().numpy().ravel(), module.bias.detach().numpy()]
+        distance[schedule] = np.linalg.norm(fitted - exact)
+    assert distance["cosine"] < 0.2 * distance[None]
+
+
+def test_unknown_lr_schedule_is_rejected(rng):
+    X = rng.normal(size=(20, 2))
+    with pytest.raises(ValueError, match="lr_schedule"):
+        NeuralRegressor(lr_schedule="step", max_epochs=1, verbose=0).fit(X, X[:, 0])
+    with pytest.raises(ValueError, match="lr_schedule must be None or one of"):
+        build_scheduler("step", build_optimizer("adam", [nn.Parameter(torch.zeros(1))],
+                                                lr=1e-3, weight_decay=0), max_epochs=3,
+                        patience=None)  # fmt: skip
+
+
+def test_estimators_saved_before_lr_schedule_load_with_a_constant_rate(rng, tmp_path):
+    from crsbi.utils import load, save
+
+    X = rng.normal(size=(40, 2))
+    reg = NeuralRegressor(max_epochs=2, random_state=0, verbose=0).fit(X, X[:, 0])
+    del reg.lr_schedule  # what an older release pickled
+    save(reg, tmp_path / "old.pkl")
+    old = load(tmp_path / "old.pkl")
+    assert old.lr_schedule is None
+    np.testing.assert_array_equal(old.predict(X), reg.predict(X))
+    old.fit(X, X[:, 0])  # and it can be refitted
