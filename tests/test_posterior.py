@@ -368,3 +368,23 @@ def test_clone_pipeline_and_cross_validation(small_data):
     assert scores.shape == (2,) and np.all(np.isfinite(scores))
     pca = make_pipeline(PCA(n_components=2), clone(est)).fit(x, theta)
     assert np.isfinite(pca.score(x, theta))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_default_flow_informs_every_parameter(seed):
+    """x = theta + N(0, 0.2^2) on a flat prior [-4, 4]^2: the posterior is N(x_o, 0.2^2).
+
+    With nflows' MAF (2 transforms), random_state=0 returned the flat prior for the first
+    parameter (its conditional MADE output ignores the observation); the default must
+    recover both marginals.
+    """
+    s, x_o = 0.2, np.array([0.7, -1.3])
+    theta = np.random.default_rng(1).uniform(-4.0, 4.0, size=(1500, 2))
+    x = simulate_gaussian_linear(theta, noise_std=s, random_state=2)
+    est = PosteriorEstimator(
+        prior_low=-4.0, prior_high=4.0, hidden_features=20, num_transforms=2,
+        random_state=seed, verbose=0,
+    ).fit(x, theta)  # fmt: skip
+    draws = est.sample(x_o, 4000, random_state=0)
+    np.testing.assert_allclose(draws.mean(axis=0), x_o, atol=0.3 * s)
+    np.testing.assert_allclose(draws.std(axis=0), s, rtol=0.15)
