@@ -107,3 +107,57 @@ def test_works_with_mcmc_posterior_log_prob():
     post = MCMCPosterior(like, low=like.low, high=like.high, random_state=0, verbose=0)
     lp = post.log_prob(np.vstack([THETA, THETA]), like.observed)
     assert lp.shape == (2,) and np.all(np.isfinite(lp))
+
+
+def _correlated_toy():
+    x = np.geomspace(2.0, 800.0, 12)
+    return Measurement(
+        "B/C", "rigidity", x, 0.3 * x**-0.4, 0.01 * 0.3 * x**-0.4, 0.03 * 0.3 * x**-0.4,
+        "toy", "",
+    )  # fmt: skip
+
+
+def test_correlated_systematics_give_the_multivariate_normal_density():
+    from scipy.stats import multivariate_normal
+
+    m = _correlated_toy()
+    like = SpectraLikelihood([m, _toy()], sys_correlation_length=0.5)
+    # the covariance written out from its definition, measurement by measurement
+    cov = np.zeros((15, 15))
+    for part, meas in ((slice(0, 12), m), (slice(12, 15), _toy())):
+        lx = np.log10(meas.x)
+        kernel = np.exp(-0.5 * (lx[:, None] - lx[None, :]) ** 2 / 0.5**2)
+        cov[part, part] = np.diag(meas.stat**2) + np.outer(meas.sys, meas.sys) * kernel
+    np.testing.assert_allclose(like.covariance, cov, rtol=1e-12)
+    model = like.predict(THETA)
+    expected = multivariate_normal(model, cov).logpdf(like.observed)
+    assert like(THETA) == pytest.approx(expected, rel=1e-6)
+    r = like.observed - model
+    assert like.chi2(THETA) == pytest.approx(r @ np.linalg.solve(cov, r), rel=1e-6)
+
+
+def test_short_correlation_length_is_the_independent_likelihood():
+    m = _correlated_toy()
+    independent = SpectraLikelihood([m])
+    short = SpectraLikelihood([m], sys_correlation_length=1e-4)  # bins 0.2 decades apart
+    assert short(THETA) == pytest.approx(independent(THETA), rel=1e-9)
+    np.testing.assert_allclose(independent.covariance, np.diag(m.error**2))
+
+
+def test_noise_draws_have_the_likelihood_covariance():
+    like = SpectraLikelihood([_correlated_toy()], sys_correlation_length=0.3)
+    draws = like.sample_noise(40000, random_state=0)
+    assert draws.shape == (40000, 12)
+    scale = np.sqrt(np.diag(like.covariance))
+    empirical = np.cov(draws.T) / np.outer(scale, scale)
+    np.testing.assert_allclose(empirical, like.covariance / np.outer(scale, scale), atol=0.03)
+    flat = SpectraLikelihood([_correlated_toy()]).sample_noise(40000, random_state=0)
+    np.testing.assert_allclose(flat.std(axis=0), _correlated_toy().error, rtol=0.03)
+    np.testing.assert_array_equal(like.sample_noise(3, random_state=1),
+                                  like.sample_noise(3, random_state=1))  # fmt: skip
+
+
+@pytest.mark.parametrize("length", [0.0, -1.0, np.nan, np.inf])
+def test_bad_correlation_length_is_rejected(length):
+    with pytest.raises(ValueError, match="sys_correlation_length"):
+        SpectraLikelihood([_correlated_toy()], sys_correlation_length=length)

@@ -9,6 +9,14 @@ interstellar (Voyager 1), and compared with independent Gaussian errors
 ``chi2 = sum_i ((y_i - m_i) / sigma_i)^2``,
 ``log L = -chi2 / 2 - sum_i log(sqrt(2 pi) sigma_i)``.
 
+Systematic errors of a spectrometer are correlated between neighbouring bins (acceptance,
+rigidity scale, cross sections of the detector material). With
+``sys_correlation_length=l`` (decades of the measurement's axis) :class:`SpectraLikelihood`
+uses the covariance ``C_ij = stat_i^2 delta_ij + sys_i sys_j exp(-(log10 x_i - log10 x_j)^2
+/ (2 l^2))`` within each measurement (measurements stay independent of each other), in the
+spirit of Derome et al. (2019) and Heisig, Korsmeier & Winkler (2020):
+``chi2 = r^T C^-1 r``, ``log L = -chi2 / 2 - log det(2 pi C) / 2``.
+
 :class:`SpectraLikelihood` wraps the simulator into ``log_likelihood(theta, x)`` for
 :class:`crsbi.inference.mcmc.MCMCPosterior` and for optimisers.
 """
@@ -27,6 +35,7 @@ from crsbi.simulators.galactic import (
     GalacticSpectra,
     simulate_galactic,
 )
+from crsbi.utils import check_interval, check_random_state
 
 __all__ = [
     "NUISANCE_BOUNDS",
@@ -178,6 +187,10 @@ class SpectraLikelihood:
     free : sequence of str, default=()
         Nuisance parameters appended to theta after the 10 :data:`PARAM_NAMES`, from
         :data:`NUISANCE_BOUNDS` (``phi``, ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``).
+    sys_correlation_length : float or None, default=None
+        Correlation length [decades of rigidity or energy] of the systematic errors
+        within a measurement (Gaussian kernel in ``log10 x``), > 0; ``None`` treats
+        every point as independent with ``sigma = sqrt(stat^2 + sys^2)``.
     **config
         Fixed simulator configuration (see :func:`simulate_galactic`).
 
@@ -189,6 +202,10 @@ class SpectraLikelihood:
         Prior box.
     observed : ndarray of shape (n_points,)
         All measured values, concatenated (the ``x`` for :class:`MCMCPosterior`).
+    error : ndarray of shape (n_points,)
+        ``sqrt(stat^2 + sys^2)`` of every point.
+    covariance : ndarray of shape (n_points, n_points)
+        The error covariance (diagonal ``error^2`` without a correlation length).
 
     Examples
     --------
@@ -207,6 +224,7 @@ class SpectraLikelihood:
         *,
         phi: float = 0.7,
         free: Sequence[str] = (),
+        sys_correlation_length: float | None = None,
         **config: Any,
     ) -> None:
         measurements = list(measurements)
@@ -234,6 +252,62 @@ class SpectraLikelihood:
         self.error = np.concatenate([m.error for m in measurements])
         if np.any(self.error <= 0):
             raise ValueError("every measurement error must be > 0.")
+        length = sys_correlation_length
+        if length is not None and not (np.isfinite(length) and length > 0):
+            raise ValueError(
+                f"sys_correlation_length must be None or a finite length > 0 [decades]; "
+                f"got {length!r}."
+            )
+        self.sys_correlation_length = length
+        self.covariance = self._covariance()
+        # a tiny ridge keeps the factorisation stable where stat << sys over long lengths
+        ridge = 1e-10 * np.diag(self.error**2)
+        self._cholesky = np.linalg.cholesky(self.covariance + ridge) if length else None
+        self._log_det = (
+            2.0 * float(np.sum(np.log(np.diag(self._cholesky))))
+            if length
+            else 2.0 * float(np.sum(np.log(self.error)))
+        )
+
+    def _covariance(self) -> np.ndarray:
+        if self.sys_correlation_length is None:
+            return np.diag(self.error**2)
+        blocks = []
+        for m in self.measurements:
+            lx = np.log10(m.x)
+            kernel = np.exp(-0.5 * ((lx[:, None] - lx[None, :]) / self.sys_correlation_length) ** 2)
+            blocks.append(np.diag(m.stat**2) + np.outer(m.sys, m.sys) * kernel)
+        n = len(self.error)
+        out = np.zeros((n, n))
+        start = 0
+        for block in blocks:
+            stop = start + len(block)
+            out[start:stop, start:stop] = block
+            start = stop
+        return out
+
+    def sample_noise(self, n_samples: int, random_state: Any = None) -> np.ndarray:
+        """Draws of the measurement error, shape (n_samples, n_points), from ``covariance``.
+
+        ``model + sample_noise(n)`` simulates data sets exactly as the likelihood
+        describes them (e.g. the training set of a neural posterior).
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of draws, >= 1.
+        random_state : None, int or numpy.random.Generator
+            Source of the draws.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_points)
+        """
+        check_interval(n_samples, "n_samples", "sample_noise", kind=int, low=1)
+        z = check_random_state(random_state).standard_normal((n_samples, len(self.error)))
+        if self._cholesky is None:
+            return z * self.error
+        return z @ self._cholesky.T
 
     def _split(self, theta: Any) -> tuple[np.ndarray, float, dict[str, float]]:
         theta = np.asarray(theta, dtype=float)
@@ -268,9 +342,14 @@ class SpectraLikelihood:
         model = self.predict(theta)
         if not np.all(np.isfinite(model)):
             return float("inf")
-        return float(np.sum(((observed - model) / self.error) ** 2))
+        if self._cholesky is None:
+            return float(np.sum(((observed - model) / self.error) ** 2))
+        from scipy.linalg import solve_triangular
+
+        z = solve_triangular(self._cholesky, observed - model, lower=True)
+        return float(z @ z)
 
     def __call__(self, theta: Any, x: Any = None) -> float:
         """Gaussian log-likelihood ``log L(x | theta)``; ``-inf`` outside the prior box."""
         value = self.chi2(theta, x)
-        return -0.5 * value - float(np.sum(np.log(np.sqrt(2 * np.pi) * self.error)))
+        return -0.5 * (value + self._log_det + len(self.error) * np.log(2 * np.pi))
