@@ -40,6 +40,7 @@ from _report import RESULTS, write_report
 from crsbi._inversion_feedback import learning_systematics, sigma_fractions
 from crsbi.inference.compare import compare_posteriors
 from crsbi.inference.mcmc import MCMCPosterior
+from crsbi.inference.truncation import edge_fraction, posterior_box
 from crsbi.inversion import PropagationInverter
 from crsbi.preprocessing.spectra import add_relative_noise
 from crsbi.simulators.galactic import (
@@ -108,16 +109,25 @@ def main() -> None:
         help="NPE embedding: pre-trained CNN kept fixed (default) or fine-tuned with the flow",
     )  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=2, help="simulation workers")
+    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    parser.add_argument("--mcmc-steps", type=int, help="override the emcee steps")
+    parser.add_argument(
+        "--n-round2", type=int, default=None,
+        help="simulations of the truncated second NPE round (0 skips it)",
+    )  # fmt: skip
     args = parser.parse_args()
-    torch.set_num_threads(1)
+    torch.set_num_threads(args.threads)
     sizes = (
-        {"n_train": 300, "n_test": 50, "epochs": 2, "npe_epochs": 40, "mcmc_steps": 100}
+        {"n_train": 300, "n_test": 50, "epochs": 2, "npe_epochs": 40, "mcmc_steps": 100,
+         "n_round2": 300}
         if args.smoke
-        else {"n_train": 20000, "n_test": 2000, "epochs": 80, "npe_epochs": 100, "mcmc_steps": 4000}
+        else {"n_train": 20000, "n_test": 2000, "epochs": 80, "npe_epochs": 100,
+              "mcmc_steps": 4000, "n_round2": 20000}
         if args.full
-        else {"n_train": 5000, "n_test": 500, "epochs": 30, "npe_epochs": 100, "mcmc_steps": 800}
-    )
-    for key in ("n_train", "epochs", "npe_epochs"):
+        else {"n_train": 5000, "n_test": 500, "epochs": 30, "npe_epochs": 100, "mcmc_steps": 800,
+              "n_round2": 5000}
+    )  # fmt: skip
+    for key in ("n_train", "epochs", "npe_epochs", "n_round2", "mcmc_steps"):
         if getattr(args, key) is not None:
             sizes[key] = getattr(args, key)
     rng = np.random.default_rng(args.seed)
@@ -130,11 +140,12 @@ def main() -> None:
     theta_test = rng.uniform(LOW, HIGH, size=(sizes["n_test"], 10))
     X_test, _ = cached_simulations(theta_test, f"test_seed{args.seed}", args.n_jobs)
     common = {
-        "module_kwargs": {"channels": (16, 32, 32), "hidden_size": 64},
-        "lr": 2e-3,
-        "batch_size": 128,
+        "module_kwargs": {"channels": (32, 64, 128), "hidden_size": 256},
+        "lr": 3e-3,
+        "lr_schedule": "cosine",
+        "batch_size": 256,
         "max_epochs": sizes["epochs"],
-        "patience": 8,
+        "patience": None,  # the cosine schedule runs to its end; the best epoch is kept
         "device": "cpu",
         "random_state": args.seed,
         "verbose": 0,
@@ -163,19 +174,15 @@ def main() -> None:
     # -------------------------------------------------------------------- NPE
     start = time.perf_counter()
     X_noisy = np.exp(np.log(X.reshape(len(X), -1)) + SIGMA * rng.standard_normal((len(X), 420)))
-    npe = PropagationInverter(
-        posterior=True,
-        pretrain_embedding="frozen" if args.embedding == "frozen" else True,
-        embedding_size=32,
-        npe_kwargs={"hidden_features": 50, "num_transforms": 5, "n_posterior_samples": 1000},
-        **{
-            **common,
-            "max_epochs": sizes["npe_epochs"],
-            "lr": 1e-3,
-            "batch_size": 64,
-            "patience": 10,
-        },
-    ).fit(X_noisy, theta)
+    npe_params = {
+        **common,
+        "posterior": True,
+        "pretrain_embedding": "frozen" if args.embedding == "frozen" else True,
+        "embedding_size": 32,
+        "npe_kwargs": {"hidden_features": 50, "num_transforms": 5, "n_posterior_samples": 1000},
+        "max_epochs": sizes["npe_epochs"],
+    }
+    npe = PropagationInverter(**npe_params).fit(X_noisy, theta)
     timings["train NPE [s]"] = time.perf_counter() - start
     from crsbi.inference.calibration import run_calibration
 
@@ -198,12 +205,50 @@ def main() -> None:
         + timings["NPE sampling 2000 draws [s]"]
     )  # fmt: skip
 
+    # ------------------------------------------------- truncated second round
+    # TSNPE (Deistler et al. 2022): simulations from the prior restricted to a box that
+    # holds the first-round posterior of x_obs; the new posterior of x_obs is exact
+    # there without importance weights, as long as the box holds all its mass
+    npe2, npe2_draws = None, None
+    if sizes["n_round2"]:
+        rng2 = np.random.default_rng(args.seed + 100)
+        box_low, box_high = posterior_box(npe_draws, LOW, HIGH, margin=0.5)
+        theta2 = rng2.uniform(box_low, box_high, size=(sizes["n_round2"] + n_cal, 10))
+        X2, seconds2 = cached_simulations(theta2, f"round2_seed{args.seed}", args.n_jobs)
+        X2 = X2.reshape(len(X2), -1)
+        X2 = np.exp(np.log(X2) + SIGMA * rng2.standard_normal(X2.shape))
+        timings["NPE round 2: simulations [s]"] = seconds2
+        timings["NPE round 2: box volume / prior volume"] = float(
+            np.prod((box_high - box_low) / (HIGH - LOW))
+        )
+        start = time.perf_counter()
+        npe2 = PropagationInverter(**npe_params, param_bounds=np.c_[box_low, box_high])
+        npe2.fit(X2[n_cal:], theta2[n_cal:])
+        timings["NPE round 2: train [s]"] = time.perf_counter() - start
+        npe2_draws = npe2.sample(x_obs, 2000)
+        edge = edge_fraction(npe2_draws, box_low, box_high, prior_low=LOW, prior_high=HIGH)
+        timings["NPE round 2: largest edge fraction (2 % layer)"] = float(edge.max())
+        calibration2 = run_calibration(
+            npe2, theta2[:n_cal], X2[:n_cal], n_posterior_samples=500, c2st=False,
+            random_state=0,
+        )  # fmt: skip
+        timings[f"NPE round 2 calibrated in the box (alpha=0.01, {n_cal} sims)"] = (
+            calibration2.is_calibrated(0.01)
+        )
+        timings["NPE round 2 TARP ATC"] = float(calibration2.tarp_atc)
+        timings["NPE round 2 total wall time incl. both rounds' simulations [s]"] = (
+            timings["NPE total wall time incl. simulations [s]"] + seconds2
+            + timings["NPE round 2: train [s]"]
+        )  # fmt: skip
+
     # ------------------------------------------------------------------ emcee
     likelihood = MockLikelihood()
     start = time.perf_counter()
+    # walkers start at NPE draws (the round-2 ones when there are: less burn-in)
+    init = npe_draws[:24] if npe2_draws is None else npe2_draws[:24]
     mcmc = MCMCPosterior(
         likelihood, LOW, HIGH, param_names=PARAM_NAMES, n_walkers=24,
-        max_steps=sizes["mcmc_steps"], check_every=100, init=npe_draws[:24],
+        max_steps=sizes["mcmc_steps"], check_every=100, init=init,
         vectorize=True, random_state=args.seed, verbose=0,
     )  # fmt: skip
     with warnings.catch_warnings():
@@ -246,6 +291,11 @@ def main() -> None:
         "Machine A": machines["A"].predict(realisations),
         "Machine B": machines["B"].predict(realisations),
         "NPE": npe_draws[rng.choice(len(npe_draws), 200, replace=False)],
+        **(
+            {}
+            if npe2_draws is None
+            else {"NPE round 2": npe2_draws[np.random.default_rng(1).choice(2000, 200, False)]}
+        ),
         "emcee": mcmc_draws[rng.choice(len(mcmc_draws), min(200, len(mcmc_draws)), False)],
         "re-weighted MCMC": reweighted,
     }
@@ -261,6 +311,13 @@ def main() -> None:
         mcmc_draws, npe_draws, param_names=PARAM_NAMES, labels=("emcee", "NPE"), random_state=0
     )
     timings["C2ST NPE vs emcee"] = comparison.c2st
+    comparison2 = None
+    if npe2_draws is not None:
+        comparison2 = compare_posteriors(
+            mcmc_draws, npe2_draws, param_names=PARAM_NAMES, labels=("emcee", "NPE round 2"),
+            random_state=0,
+        )  # fmt: skip
+        timings["C2ST NPE round 2 vs emcee"] = comparison2.c2st
 
     # ------------------------------------------------------------------ tau
     machines["B"].refit_feedback(realisations[:100], simulate, max_rounds=0)
@@ -280,8 +337,10 @@ def main() -> None:
         plot_tau_histogram,
     )
 
-    fig = plot_corner({"emcee": mcmc_draws, "NPE": npe_draws}, param_names=PARAM_NAMES,
-                      truth=THETA_TRUE)  # fmt: skip
+    draws = {"emcee": mcmc_draws, "NPE": npe_draws}
+    if npe2_draws is not None:
+        draws["NPE round 2"] = npe2_draws
+    fig = plot_corner(draws, param_names=PARAM_NAMES, truth=THETA_TRUE)
     fig.savefig(RESULTS / "inversion_corner.png", dpi=80)
     plt.close(fig)
     axes = plot_chi2_profiles(subsets, chi2_sets, param_names=PARAM_NAMES, bins=12)
@@ -296,7 +355,7 @@ def main() -> None:
     plt.close(axes[0].figure)
 
     notes = [
-        f"Sizes: {sizes} (2-core shared machine, torch 1 thread; the paper used ~2e5 GALPROP "
+        f"Sizes: {sizes} (2-core shared machine, torch {args.threads} thread(s); the paper used ~2e5 GALPROP "
         "spectra and far longer training). Simulator: crsbi Galactic propagation model, "
         "84-bin LIS fluxes (phi = 0). emcee walkers start at 24 NPE draws (a cheap way "
         "into the narrow likelihood; a short chain, see 'converged'). NPE embedding: "
@@ -313,6 +372,7 @@ def main() -> None:
         "",
         comparison.to_markdown(),
         "",
+        *([] if comparison2 is None else [comparison2.to_markdown(), ""]),
         f"## NPE calibration on {n_cal} held-out simulations",
         "",
         calibration.to_markdown(),
