@@ -137,6 +137,8 @@ def main() -> None:
     conditional = args.train_alphas is not None
     train_alphas = args.train_alphas if conditional else [alpha]
     name = "bench_generative_conditional" if conditional else "bench_generative"
+    if not conditional and alpha != 32.0:  # the alpha = 32 run keeps its historical name
+        name += f"_alpha{alpha:g}"
     if (args.schedule, args.prediction) != ("linear", "epsilon"):
         name += f"_{args.schedule}_{args.prediction}"
     alpha_tag = "-".join(f"{a:g}" for a in train_alphas)
