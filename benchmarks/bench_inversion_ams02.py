@@ -3,18 +3,27 @@
 Both routes answer one question: the posterior of the five propagation parameters
 ``D0, delta, eta, v_A, z_h`` and the force-field potential ``phi`` given the AMS-02 B/C
 ratio (67 rigidity points), with the source parameters (``nu1..3``, breaks) fixed at the
-B/C best fit of ``benchmarks/results/bench_galactic.json`` and independent Gaussian errors
-``sigma = sqrt(stat^2 + sys^2)`` (:class:`crsbi.inference.spectra_likelihood.SpectraLikelihood`).
+B/C best fit of ``benchmarks/results/bench_galactic.json`` and Gaussian errors
+(:class:`crsbi.inference.spectra_likelihood.SpectraLikelihood`): independent
+``sigma = sqrt(stat^2 + sys^2)``, or with ``--sys-corr L`` systematics correlated over ``L``
+decades of rigidity.
 
 - **emcee** (:class:`crsbi.inference.MCMCPosterior`) on ``SpectraLikelihood`` directly:
   every step runs the simulator.
 - **NPE** (:class:`crsbi.inference.PosteriorEstimator`, MAF, no embedding): trained on
-  ``n_train`` simulations ``theta ~ prior``, ``x = B/C_model(theta) + sigma * N(0, 1)`` at
-  the data points (exactly the generative model behind the Gaussian likelihood), then
-  conditioned on the measured B/C. Its calibration is checked by SBC/TARP/HPD coverage on
-  held-out simulations (:func:`crsbi.inference.run_calibration`).
+  ``n_train`` simulations ``theta ~ prior``, ``x = B/C_model(theta) + noise``
+  (``SpectraLikelihood.sample_noise``) at the data points (exactly the generative model
+  behind the Gaussian likelihood), then conditioned on the measured B/C. Its calibration
+  is checked by SBC/TARP/HPD coverage on held-out simulations
+  (:func:`crsbi.inference.run_calibration`).
 
-Reported: C2ST between the two sample sets, marginals, wall times of both routes (the NPE
+A second, truncated NPE round (TSNPE, Deistler et al. 2022; ``--n-round2``, 0 skips it)
+simulates from the prior restricted to a box around the first-round posterior of the data
+(:func:`crsbi.inference.truncation.posterior_box`) and trains a new estimator there: its
+posterior of the data is exact within the box, and the simulations are spent where the
+likelihood is large.
+
+Reported: C2ST between the sample sets, marginals, wall times of both routes (the NPE
 time includes simulating its training set). Simulations are cached in
 ``benchmarks/.cache/`` (git-ignored).
 
@@ -22,6 +31,7 @@ Usage::
 
     python benchmarks/bench_inversion_ams02.py                # 20000 simulations
     python benchmarks/bench_inversion_ams02.py --n-train 50000 --mcmc-steps 3000
+    python benchmarks/bench_inversion_ams02.py --n-train 30000 --n-round2 20000
 """
 
 from __future__ import annotations
@@ -43,6 +53,7 @@ from crsbi.inference.compare import compare_posteriors
 from crsbi.inference.mcmc import MCMCPosterior
 from crsbi.inference.posterior import PosteriorEstimator
 from crsbi.inference.spectra_likelihood import SpectraLikelihood
+from crsbi.inference.truncation import edge_fraction, posterior_box
 from crsbi.simulators.galactic import PARAM_NAMES, PRIOR_BOUNDS
 
 CACHE = Path(__file__).parent / ".cache"
@@ -105,6 +116,11 @@ def main() -> None:
     parser.add_argument("--npe-epochs", type=int, default=300)
     parser.add_argument("--patience", type=int, default=10, help="NPE early stopping")
     parser.add_argument("--lr", type=float, default=1e-3, help="NPE learning rate")
+    parser.add_argument("--n-round2", type=int, default=20000, help="truncated round (0: none)")
+    parser.add_argument(
+        "--sys-corr", type=float, default=None,
+        help="correlation length of the systematics [decades of rigidity]; none: independent",
+    )  # fmt: skip
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -112,9 +128,11 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     bc = load_ams02("B/C")
     base = _best_fit_sources()
-    like = BCLikelihood(SpectraLikelihood([bc], free=("phi",)), base)
-    sigma = like.like.error
+    like = BCLikelihood(
+        SpectraLikelihood([bc], free=("phi",), sys_correlation_length=args.sys_corr), base
+    )
     rows = {}
+    name = "inversion_ams02" + ("" if args.sys_corr is None else f"_corr{args.sys_corr:g}")
 
     # --------------------------------------------------------------- simulations
     n_total = args.n_train + args.n_cal
@@ -130,7 +148,7 @@ def main() -> None:
         sim_time = time.perf_counter() - start
         np.savez(cache, theta=theta, clean=clean, seconds=sim_time)
     noise_rng = np.random.default_rng(args.seed + 1)
-    x = clean + sigma * noise_rng.standard_normal(clean.shape)
+    x = clean + like.like.sample_noise(len(clean), noise_rng)
     finite = np.all(np.isfinite(x), axis=1)
     theta, x = theta[finite], x[finite]
     rows["simulate NPE set (n_jobs CPU workers) [s]"] = sim_time
@@ -162,6 +180,52 @@ def main() -> None:
     rows["NPE calibrated (SBC/TARP/HPD, alpha=0.01)"] = bool(calibration.is_calibrated(0.01))
     rows["NPE TARP ATC"] = float(calibration.tarp_atc)
 
+    # ------------------------------------------------- truncated second round
+    npe2, npe2_draws = None, None
+    if args.n_round2:
+        box_low, box_high = posterior_box(npe_draws, LOW, HIGH, margin=0.5)
+        rows["round 2: box volume / prior volume"] = float(
+            np.prod((box_high - box_low) / (HIGH - LOW))
+        )
+        rng2 = np.random.default_rng(args.seed + 100)
+        theta2 = rng2.uniform(box_low, box_high, size=(args.n_round2 + args.n_cal, len(FREE)))
+        cache2 = CACHE / f"inversion_ams02_bc_round2_{len(theta2)}_seed{args.seed}.npz"
+        start = time.perf_counter()
+        data = np.load(cache2) if cache2.exists() else None
+        if data is not None and np.array_equal(data["theta"], theta2):
+            clean2, sim2 = data["clean"], float(data["seconds"])
+        else:
+            clean2 = simulate(like, theta2, args.n_jobs)
+            sim2 = time.perf_counter() - start
+            np.savez(cache2, theta=theta2, clean=clean2, seconds=sim2)
+        x2 = (clean2 + like.like.sample_noise(len(clean2), rng2)) / scale
+        finite = np.all(np.isfinite(x2), axis=1)
+        theta2, x2 = theta2[finite], x2[finite]
+        start = time.perf_counter()
+        npe2 = PosteriorEstimator(
+            prior_low=box_low, prior_high=box_high, hidden_features=64, num_transforms=5,
+            learning_rate=args.lr, batch_size=256, patience=args.patience,
+            max_epochs=args.npe_epochs, param_names=list(FREE), random_state=args.seed,
+            verbose=0,
+        ).fit(x2[args.n_cal :], theta2[args.n_cal :])  # fmt: skip
+        rows["round 2: simulate [s]"] = sim2
+        rows["round 2: train NPE [s]"] = time.perf_counter() - start
+        npe2_draws = npe2.sample(bc.y / scale, 4000, random_state=1)
+        rows["round 2: NPE wall time to a posterior, both rounds [s]"] = (
+            rows["NPE wall time to a posterior incl. simulations [s]"]
+            + sim2 + rows["round 2: train NPE [s]"]
+        )  # fmt: skip
+        edge = edge_fraction(npe2_draws, box_low, box_high, prior_low=LOW, prior_high=HIGH)
+        rows["round 2: largest edge fraction (2 % layer)"] = float(edge.max())
+        calibration2 = run_calibration(
+            npe2, theta2[: args.n_cal], x2[: args.n_cal], n_posterior_samples=500, c2st=False,
+            param_names=list(FREE), random_state=0,
+        )  # fmt: skip
+        rows["round 2: NPE calibrated in the box (alpha=0.01)"] = bool(
+            calibration2.is_calibrated(0.01)
+        )
+        rows["round 2: NPE TARP ATC"] = float(calibration2.tarp_atc)
+
     # --------------------------------------------------------------------- emcee
     like.calls = 0
     start = time.perf_counter()
@@ -188,6 +252,29 @@ def main() -> None:
         mcmc_draws, npe_draws, param_names=list(FREE), labels=("emcee", "NPE"), random_state=0
     )
     rows["C2ST NPE vs emcee (0.5 = identical)"] = float(comparison.c2st)
+    comparison2 = None
+    if npe2_draws is not None:
+        comparison2 = compare_posteriors(
+            mcmc_draws, npe2_draws, param_names=list(FREE), labels=("emcee", "NPE round 2"),
+            random_state=0,
+        )  # fmt: skip
+        rows["C2ST NPE round 2 vs emcee"] = float(comparison2.c2st)
+
+    # an arbiter that needs neither route to be right: NPE draws re-weighted by the exact
+    # likelihood (importance sampling, proposal = the NPE posterior) estimate the true
+    # posterior; its means say which route is off, its ESS how far the NPE is from it
+    for label, estimator in (("round 1", npe), ("round 2", npe2)):
+        if estimator is None:
+            continue
+        proposal = estimator.sample(bc.y / scale, 4000, random_state=7)
+        log_w = np.array([like(t, bc.y) for t in proposal])
+        log_w -= estimator.log_prob(proposal, bc.y / scale)
+        w = np.exp(log_w - log_w.max())
+        w /= w.sum()
+        rows[f"{label}: importance-sampling ESS of 4000 NPE draws"] = float(1 / np.sum(w**2))
+        means = dict(zip(FREE, (w @ proposal).round(3).tolist(), strict=True))
+        rows[f"{label}: importance-weighted means"] = str(means)
+    rows["emcee means"] = str(dict(zip(FREE, mcmc_draws.mean(0).round(3).tolist(), strict=True)))
 
     # ------------------------------------------------------------------- figure
     import matplotlib
@@ -197,31 +284,51 @@ def main() -> None:
 
     from crsbi.plotting._inversion import plot_corner
 
-    fig = plot_corner({"emcee": mcmc_draws, "NPE": npe_draws}, param_names=list(FREE))
-    fig.savefig(RESULTS / "inversion_ams02_corner.png", dpi=80)
+    draws = {"emcee": mcmc_draws, "NPE": npe_draws}
+    if npe2_draws is not None:
+        draws["NPE round 2"] = npe2_draws
+    fig = plot_corner(draws, param_names=list(FREE))
+    fig.savefig(RESULTS / f"{name}_corner.png", dpi=80)
     plt.close(fig)
 
     table = [{"quantity": k, "value": v} for k, v in rows.items()]
+    errors = (
+        "stat and sys in quadrature"
+        if args.sys_corr is None
+        else f"stat, and sys correlated over {args.sys_corr:g} decades of rigidity"
+    )
     notes = [
-        f"AMS-02 B/C ({len(bc)} rigidity points, stat and sys in quadrature), free: {FREE} "
+        f"AMS-02 B/C ({len(bc)} rigidity points, {errors}), free: {FREE} "
         f"(prior box: galactic PRIOR_BOUNDS, phi in {PHI_BOUNDS} GV); source parameters fixed "
         "at the bench_galactic B/C best fit "
         f"({dict(zip(PARAM_NAMES[5:], base[5:].round(4).tolist(), strict=True))}). "
         f"Command: `python benchmarks/bench_inversion_ams02.py --n-train {args.n_train} "
         f"--mcmc-steps {args.mcmc_steps} --npe-epochs {args.npe_epochs} --patience "
-        f"{args.patience} --lr {args.lr}`; shared 2-core "
+        f"{args.patience} --lr {args.lr} --n-round2 {args.n_round2} "
+        f"--sys-corr {args.sys_corr}`; shared 2-core "
         "machine, torch 1 thread, "
         f"{args.n_jobs} simulation workers for the NPE set, emcee serial.",
         "",
         comparison.to_markdown(),
         "",
+        *([] if comparison2 is None else [comparison2.to_markdown(), ""]),
         f"## NPE calibration on {args.n_cal} held-out simulations",
         "",
         calibration.to_markdown(),
         "",
-        "Figure: inversion_ams02_corner.png.",
+        *(
+            []
+            if npe2_draws is None
+            else [
+                f"## Round-2 NPE calibration on {args.n_cal} held-out simulations in the box",
+                "",
+                calibration2.to_markdown(),
+                "",
+            ]
+        ),
+        f"Figure: {name}_corner.png.",
     ]
-    write_report("inversion_ams02", table, notes="\n".join(notes))
+    write_report(name, table, notes="\n".join(notes))
     print("\n".join(notes))
 
 
