@@ -168,7 +168,8 @@ callbacks, verbose
         default network is :class:`crsbi.nn.cnn1d.CNN1D` (``module`` replaces the CNN
         only; noise and features stay in front of it). In the NPE route ``lr``,
         ``batch_size``, ``max_epochs``, ``validation_fraction`` and ``patience`` go to
-        the NPE training.
+        the NPE training (and to the pre-trained regression); ``lr_schedule`` acts on the
+        regression only, the flow trains at a constant rate.
 
     Attributes
     ----------
