@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy.linalg import block_diag, solve_triangular
 
 from crsbi.datasets.spectra import Measurement
 from crsbi.simulators.galactic import (
@@ -277,14 +278,7 @@ class SpectraLikelihood:
             lx = np.log10(m.x)
             kernel = np.exp(-0.5 * ((lx[:, None] - lx[None, :]) / self.sys_correlation_length) ** 2)
             blocks.append(np.diag(m.stat**2) + np.outer(m.sys, m.sys) * kernel)
-        n = len(self.error)
-        out = np.zeros((n, n))
-        start = 0
-        for block in blocks:
-            stop = start + len(block)
-            out[start:stop, start:stop] = block
-            start = stop
-        return out
+        return block_diag(*blocks)
 
     def sample_noise(self, n_samples: int, random_state: Any = None) -> np.ndarray:
         """Draws of the measurement error, shape (n_samples, n_points), from ``covariance``.
@@ -344,8 +338,6 @@ class SpectraLikelihood:
             return float("inf")
         if self._cholesky is None:
             return float(np.sum(((observed - model) / self.error) ** 2))
-        from scipy.linalg import solve_triangular
-
         z = solve_triangular(self._cholesky, observed - model, lower=True)
         return float(z @ z)
 
