@@ -198,33 +198,38 @@ def fit_posterior(estimator: Any, X: Any, y: Any) -> Any:
     feats = (feats - estimator.feature_mean_) / estimator.feature_scale_
     with seeded_torch(torch_seed(rng)):
         cnn = BaseNeuralEstimator._build_module(estimator, inputs, w)
+    flow_inputs, summary_net = feats.reshape(len(feats), -1), None
     if estimator.pretrain_embedding:
         cnn = pretrained
-        if estimator.pretrain_embedding == "frozen":  # a fixed summary: only the flow learns
-            cnn.eval()
-            for parameter in cnn.parameters():
+        if frozen:
+            # a fixed summary: computed once, so the flow's epochs never run the CNN and
+            # training the flow to convergence (what calibrates it) stays cheap
+            summary_net, cnn = pretrained.eval(), None
+            for parameter in summary_net.parameters():
                 parameter.requires_grad_(False)
+            flow_inputs = _apply_net(summary_net, flow_inputs)
     options = {
         "hidden_features": 50,
         "num_transforms": 5,
         "n_posterior_samples": 1000,
+        "learning_rate": estimator.lr,
+        "batch_size": estimator.batch_size,
+        "max_epochs": estimator.max_epochs,
+        "validation_fraction": estimator.validation_fraction or 0.1,
+        "patience": estimator.patience or 20,
         **(estimator.npe_kwargs or {}),
     }
     npe = PosteriorEstimator(
         prior_low=0.0,
         prior_high=1.0,
         embedding_net=cnn,
-        learning_rate=estimator.lr,
-        batch_size=estimator.batch_size,
-        max_epochs=estimator.max_epochs,
-        validation_fraction=estimator.validation_fraction or 0.1,
-        patience=estimator.patience or 20,
         param_names=list(_param_names(estimator.n_outputs_)),
         device=estimator.device,
         random_state=int(rng.integers(0, 2**31 - 1)),
         verbose=estimator.verbose,
         **options,
-    ).fit(feats.reshape(len(feats), -1), w)
+    ).fit(flow_inputs, w)
+    estimator.summary_net_ = summary_net
     estimator.posterior_estimator_ = npe
     if not estimator.pretrain_embedding:
         estimator.module_ = npe.density_estimator_
@@ -236,6 +241,19 @@ def fit_posterior(estimator: Any, X: Any, y: Any) -> Any:
         estimator.validation_relative_error_ = np.empty((0, estimator.n_outputs_))
     estimator.npe_history_ = npe.history_
     return estimator
+
+
+def _apply_net(net: Any, inputs: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+    """Apply a fixed network to ``inputs`` (CPU, no gradients, in batches)."""
+    import torch
+
+    dtype = next(net.parameters()).dtype
+    with torch.no_grad():
+        outputs = [
+            net(torch.as_tensor(chunk, dtype=dtype)).double().numpy()
+            for chunk in np.array_split(inputs, max(1, -(-len(inputs) // batch_size)))
+        ]
+    return np.concatenate(outputs)
 
 
 def _param_names(n_params: int) -> tuple[str, ...]:
@@ -271,6 +289,11 @@ class FeedbackMixin:
         feats = (feats - self.feature_mean_) / self.feature_scale_
         return feats.reshape(len(feats), -1), single
 
+    def _flow_inputs(self, feats: np.ndarray) -> np.ndarray:
+        """Return what the flow is conditioned on: the features or the frozen CNN's summaries."""
+        net = getattr(self, "summary_net_", None)  # absent from pickles made before it
+        return feats if net is None else _apply_net(net, feats)
+
     def sample(self, X: Any, n_samples: int = 1000, *, random_state: Any = None) -> np.ndarray:
         """Draw parameters from the NPE posterior (``posterior=True`` only).
 
@@ -289,7 +312,9 @@ class FeedbackMixin:
             Draws in physical units, inside ``param_bounds``.
         """
         feats, single = self._posterior_inputs(X)
-        draws = self.posterior_estimator_.sample(feats, n_samples, random_state=random_state)
+        draws = self.posterior_estimator_.sample(
+            self._flow_inputs(feats), n_samples, random_state=random_state
+        )
         shape = draws.shape
         physical = self.whitener_.inverse_transform(draws.reshape(-1, shape[-1]))
         physical = physical.reshape(shape)
@@ -333,7 +358,9 @@ class FeedbackMixin:
         log_jac = log_jac.sum(axis=1).reshape(array.shape[:-1]) if array.ndim > 1 else (
             log_jac.sum()
         )  # fmt: skip
-        values = self.posterior_estimator_.log_prob(w, feats, normalize=normalize)
+        values = self.posterior_estimator_.log_prob(
+            w, self._flow_inputs(feats), normalize=normalize
+        )
         return values + log_jac
 
     def to_inference_data(self, x_obs: Any, n_samples: int = 1000) -> Any:

@@ -155,12 +155,17 @@ class PropagationInverter(FeedbackMixin, RegressorMixin, BaseNeuralEstimator):
         flow. ``"frozen"`` pre-trains the CNN on one half of the simulations, keeps it
         fixed and trains only the flow, on its point estimates for the other half (a
         fixed summary that was not fitted to the flow's training data, so the posterior
-        given it stays calibrated, if wider). ``False`` trains a fresh
+        given it stays calibrated, if wider); the summaries are computed once, so the
+        flow can train to convergence at the cost of a flow on 10 numbers (set
+        ``npe_kwargs={"learning_rate": 5e-4, "max_epochs": None}`` for that: a flow
+        stopped early at a high rate is miscalibrated). ``False`` trains a fresh
         CNN with ``embedding_size`` outputs jointly with the flow (slower to become
         informative).
     npe_kwargs : dict or None, default=None
         Extra arguments of :class:`~crsbi.inference.PosteriorEstimator` (e.g.
-        ``hidden_features``, ``num_transforms``, ``n_posterior_samples``).
+        ``hidden_features``, ``num_transforms``, ``n_posterior_samples``); its
+        ``learning_rate``, ``batch_size``, ``max_epochs``, ``validation_fraction`` and
+        ``patience`` here override those taken from the training parameters below.
     module, module_kwargs, optimizer, lr, weight_decay, batch_size, max_epochs, \
 validation_fraction, patience, tol, gradient_clip, lr_schedule, device, random_state, \
 callbacks, verbose
@@ -189,6 +194,10 @@ callbacks, verbose
         ``(predicted - true) / true`` on the validation split (learning systematics).
     posterior_estimator_ : PosteriorEstimator or None
         The NPE (``posterior=True`` only).
+    summary_net_ : torch.nn.Module or None
+        The frozen CNN whose outputs the flow is conditioned on
+        (``pretrain_embedding="frozen"``); ``None`` otherwise (the CNN is then the
+        flow's embedding net).
     npe_history_ : list of dict
         Per-epoch NPE losses (``posterior=True`` only); ``history_`` and ``module_``
         then describe the pre-trained regression (or the NPE without pre-training).

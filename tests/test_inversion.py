@@ -200,18 +200,35 @@ def test_frozen_embedding_keeps_the_pretrained_cnn(data):
     npe = PropagationInverter(
         posterior=True,
         pretrain_embedding="frozen",
-        npe_kwargs={"hidden_features": 8, "num_transforms": 1, "n_posterior_samples": 50},
+        npe_kwargs={
+            "hidden_features": 8, "num_transforms": 1, "n_posterior_samples": 50,
+            "max_epochs": 3,  # overrides the regression's max_epochs for the flow
+        },
         **{**SMALL, "max_epochs": 2},
-    ).fit(X, theta)
+    ).fit(X, theta)  # fmt: skip
+    # (sbi runs max_epochs + 1 epochs when it never stops early)
+    assert npe.n_iter_ == 2 and len(npe.npe_history_) in (3, 4)
     # the flow trained (its loss moved) while every CNN weight stayed the regression's
     losses = [h["train_loss"] for h in npe.npe_history_]
     assert losses[-1] != losses[0]
-    embedding = list(npe.posterior_estimator_.density_estimator_.embedding_net.parameters())
+    flow = npe.posterior_estimator_.density_estimator_
+    assert not any(p.requires_grad for p in flow.embedding_net.parameters())
+    summary = list(npe.summary_net_.parameters())
     pretrained = list(npe.module_.cnn.parameters())
-    assert len(embedding) == len(pretrained) > 0
-    for a, b in zip(embedding, pretrained, strict=True):
+    assert len(summary) == len(pretrained) > 0
+    for a, b in zip(summary, pretrained, strict=True):
         assert torch.equal(a.detach().cpu(), b.detach().cpu())
     assert npe.sample(X[0], 20).shape == (20, 10)
+    # the flow is conditioned on the CNN's point estimates of the (standardised) features
+    feats = npe._posterior_inputs(X[0])[0]
+    with torch.no_grad():
+        cnn_out = npe.module_.cnn(torch.as_tensor(feats, dtype=torch.float32)).double().numpy()
+    np.testing.assert_allclose(npe._flow_inputs(feats), cnn_out, rtol=1e-12)
+    draws = npe.sample(X[0], 3)
+    expected = npe.posterior_estimator_.log_prob(npe.whitener_.transform(draws), cnn_out)
+    np.testing.assert_allclose(
+        npe.log_prob(draws, X[0]), expected - np.log(HIGH - LOW).sum(), rtol=1e-10
+    )
     with pytest.raises(TypeError, match="'frozen'"):
         PropagationInverter(posterior=True, pretrain_embedding="yes", **SMALL).fit(X, theta)
     with pytest.raises(ValueError, match="at least 4"):
