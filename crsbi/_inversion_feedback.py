@@ -243,17 +243,19 @@ def fit_posterior(estimator: Any, X: Any, y: Any) -> Any:
     return estimator
 
 
-def _apply_net(net: Any, inputs: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-    """Apply a fixed network to ``inputs`` (CPU, no gradients, in batches)."""
+def _apply_net(net: Any, inputs: np.ndarray) -> np.ndarray:
+    """Apply a fixed network to ``inputs`` (CPU, no gradients, in prediction batches)."""
     import torch
+
+    from crsbi._base import PREDICT_BATCH_SIZE
 
     dtype = next(net.parameters()).dtype
     with torch.no_grad():
         outputs = [
-            net(torch.as_tensor(chunk, dtype=dtype)).double().numpy()
-            for chunk in np.array_split(inputs, max(1, -(-len(inputs) // batch_size)))
+            net(torch.as_tensor(inputs[start : start + PREDICT_BATCH_SIZE], dtype=dtype))
+            for start in range(0, len(inputs), PREDICT_BATCH_SIZE)
         ]
-    return np.concatenate(outputs)
+    return torch.cat(outputs).double().numpy()
 
 
 def _param_names(n_params: int) -> tuple[str, ...]:
