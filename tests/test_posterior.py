@@ -257,6 +257,53 @@ def test_to_inference_data(small_data):
     assert set(default.posterior.data_vars) == {"theta_0", "theta_1"}
 
 
+# ------------------------------------------------------------- ensembles
+def test_ensemble_is_the_equal_weight_mixture_of_its_members(small_data):
+    from crsbi.inference._sbi import EnsemblePosterior
+
+    x, theta = small_data
+    single = PosteriorEstimator(**FAST).fit(x, theta)
+    est = PosteriorEstimator(**FAST, n_ensemble=2).fit(x, theta)
+    assert len(est.posteriors_) == len(est.histories_) == 2
+    assert isinstance(est.posterior_, EnsemblePosterior)
+    assert est.history_ is est.histories_[0]
+    # the first member is the single estimator of the same seed; the second differs
+    grid = torch.as_tensor(theta[:50], dtype=torch.float32)
+    x0 = torch.as_tensor(x[:1], dtype=torch.float32)
+    first, second = (p.log_prob(grid, x=x0, norm_posterior=False).numpy() for p in est.posteriors_)
+    np.testing.assert_allclose(first, single.log_prob(theta[:50], x[0], normalize=False), atol=1e-5)
+    assert np.max(np.abs(first - second)) > 0.01
+    # density: log of the mean of the members' densities
+    np.testing.assert_allclose(
+        est.log_prob(theta[:50], x[0], normalize=False),
+        np.logaddexp(first, second) - np.log(2),
+        atol=1e-5,
+    )
+    # draws: about half from each member, shuffled. The mixture mean is the mean of
+    # the member means; bounds are 4 Monte Carlo standard errors
+    n = 20000
+    draws = est.sample(x[0], n)
+    members = [p.sample((n,), x=x0, show_progress_bars=False).numpy() for p in est.posteriors_]
+    se = draws.std(0) * np.sqrt(1 / n + 1 / (2 * n))
+    assert np.all(np.abs(draws.mean(0) - np.mean([m.mean(0) for m in members], 0)) < 4 * se)
+    # shuffled: both halves of the draw sequence have the same mixture mean
+    se = draws.std(0) * np.sqrt(4 / n)
+    assert np.all(np.abs(draws[: n // 2].mean(0) - draws[n // 2 :].mean(0)) < 4 * se)
+    assert np.all(np.abs(draws) <= BOX)
+    # the scikit-learn verbs go through the mixture
+    assert est.predict(x[:5]).shape == (5, 2)
+    assert np.isfinite(est.score(x, theta))
+
+
+def test_ensemble_round_trip(small_data, tmp_path):
+    x, theta = small_data
+    est = PosteriorEstimator(**FAST, n_ensemble=2).fit(x, theta)
+    joblib.dump(est, tmp_path / "ens.joblib")
+    loaded = joblib.load(tmp_path / "ens.joblib")
+    np.testing.assert_array_equal(loaded.sample(x[:3], 20), est.sample(x[:3], 20))
+    np.testing.assert_array_equal(loaded.log_prob(theta[:5], x[:5]), est.log_prob(theta[:5], x[:5]))
+
+
 # ------------------------------------------------------------ validation
 @pytest.mark.parametrize(
     ("params", "error", "match"),
@@ -266,6 +313,7 @@ def test_to_inference_data(small_data):
         ({"learning_rate": -1.0}, ValueError, "'learning_rate' parameter"),
         ({"validation_fraction": 0.0}, ValueError, "'validation_fraction' parameter"),
         ({"n_posterior_samples": 0}, ValueError, "'n_posterior_samples' parameter"),
+        ({"n_ensemble": 0}, ValueError, "'n_ensemble' parameter"),
         ({"prior_high": None}, ValueError, "both prior_low and prior_high"),
         ({"prior_low": 1.0, "prior_high": 0.0}, ValueError, "prior_low must be below"),
         ({"prior_low": [0, 1, 2]}, ValueError, r"prior_low must be .* shape \(n_params,\)"),

@@ -15,6 +15,7 @@ with warnings.catch_warnings():
     from sbi.diagnostics import check_sbc, check_tarp, run_sbc, run_tarp
     from sbi.diagnostics.sbc import check_uniformity_frequentist
     from sbi.inference import NPE
+    from sbi.inference.posteriors.ensemble_posterior import EnsemblePosterior
     from sbi.neural_nets import posterior_nn
     from sbi.utils import BoxUniform, within_support
     from sbi.utils.metrics import c2st
@@ -22,6 +23,7 @@ with warnings.catch_warnings():
 __all__ = [
     "NPE",
     "BoxUniform",
+    "EnsemblePosterior",
     "NullTracker",
     "c2st",
     "check_sbc",

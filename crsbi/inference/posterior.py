@@ -106,6 +106,13 @@ default="zuko_maf"
         Upper bound on the number of epochs; ``None`` trains until early stopping.
     clip_max_norm : float or None, default=5.0
         Gradient-norm clipping; ``None`` disables it.
+    n_ensemble : int, default=1
+        Number of density estimators trained with different seeds (weight
+        initialisation, batch order and train/validation split); the posterior is
+        their equal-weight mixture. A mixture of independently trained flows is
+        broader where they disagree and so is less often overconfident, a common
+        remedy for a posterior that fails calibration checks; it costs
+        ``n_ensemble`` trainings and evaluations.
     point_estimate : {"mean", "median", "map"}, default="mean"
         What ``predict`` returns: the posterior mean, the per-parameter marginal
         median, or an approximate maximum a posteriori: the most probable of
@@ -128,11 +135,15 @@ default="zuko_maf"
 
     Attributes
     ----------
-    posterior_ : sbi.inference.DirectPosterior
+    posterior_ : sbi.inference.DirectPosterior or sbi.inference.EnsemblePosterior
         The sbi posterior (density estimator plus prior, with rejection of samples
-        outside the prior support).
+        outside the prior support); with ``n_ensemble > 1`` sbi's equal-weight
+        ensemble of ``posteriors_``.
+    posteriors_ : list of sbi.inference.DirectPosterior
+        The ``n_ensemble`` members' posteriors.
     density_estimator_ : torch.nn.Module
-        The trained conditional density estimator, in evaluation mode.
+        The trained conditional density estimator (the first member's), in
+        evaluation mode.
     prior_ : torch.distributions.Distribution
         The prior actually used.
     n_features_in_ : int
@@ -144,11 +155,13 @@ default="zuko_maf"
     history_ : list of dict
         One record per epoch: ``epoch``, ``train_loss`` and ``val_loss`` (mean
         negative log posterior density of the training / validation parameters),
-        ``duration`` [s].
+        ``duration`` [s]; the first member's.
+    histories_ : list of list of dict
+        Every member's ``history_``.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (first member).
     best_epoch_ : int
-        Epoch with the lowest validation loss, whose weights were kept.
+        Epoch with the lowest validation loss, whose weights were kept (first member).
     sampling_seed_ : int
         Torch seed of the posterior sampling done by the prediction methods.
     device_ : str
@@ -192,6 +205,7 @@ default="zuko_maf"
         patience: int = 20,
         max_epochs: int | None = None,
         clip_max_norm: float | None = 5.0,
+        n_ensemble: int = 1,
         point_estimate: str = "mean",
         n_posterior_samples: int = 1000,
         param_names: Any = None,
@@ -212,6 +226,7 @@ default="zuko_maf"
         self.patience = patience
         self.max_epochs = max_epochs
         self.clip_max_norm = clip_max_norm
+        self.n_ensemble = n_ensemble
         self.point_estimate = point_estimate
         self.n_posterior_samples = n_posterior_samples
         self.param_names = param_names
@@ -237,6 +252,7 @@ default="zuko_maf"
             self.clip_max_norm, "clip_max_norm", owner, low=0, closed="neither", allow_none=True
         )
         check_interval(self.n_posterior_samples, "n_posterior_samples", owner, kind=int, low=1)
+        check_interval(self.n_ensemble, "n_ensemble", owner, kind=int, low=1)
         check_interval(self.verbose, "verbose", owner, kind=int, low=0)
         if self.embedding_net is not None and not isinstance(self.embedding_net, torch.nn.Module):
             raise TypeError(
@@ -394,19 +410,40 @@ default="zuko_maf"
         self
             The fitted estimator.
         """
-        from crsbi.inference._sbi import NPE, NullTracker, posterior_nn
+        from crsbi.inference._sbi import EnsemblePosterior
 
         self._check_params()
         rng = check_random_state(self.random_state)
         X, theta = self._validate_fit_data(X, y)
         self.param_names_ = self._resolve_param_names()
         self.device_ = resolve_device(self.device)
-        train_seed = torch_seed(rng)
+        train_seeds = [torch_seed(rng)]
         self.sampling_seed_ = torch_seed(rng)
+        train_seeds += [torch_seed(rng) for _ in range(self.n_ensemble - 1)]
         theta_t, x_t = _as_tensor(theta, "cpu"), _as_tensor(X, "cpu")
-        with seeded_torch(train_seed, self.device_):
+        with seeded_torch(train_seeds[0], self.device_):
             prior = self._build_prior(theta)
             self._check_in_prior(prior, theta_t.to(self.device_))
+        members = [self._train_member(prior, theta_t, x_t, seed) for seed in train_seeds]
+        self.posteriors_ = [posterior for posterior, _, _ in members]
+        self.histories_ = [history for _, _, history in members]
+        self.history_ = self.histories_[0]
+        self.n_iter_ = len(self.history_)
+        self.best_epoch_ = int(np.argmin([r["val_loss"] for r in self.history_])) + 1
+        self.posterior_ = (
+            self.posteriors_[0] if self.n_ensemble == 1 else EnsemblePosterior(self.posteriors_)
+        )
+        self.density_estimator_ = members[0][1]
+        self.prior_ = prior
+        return self
+
+    def _train_member(
+        self, prior: Any, theta_t: torch.Tensor, x_t: torch.Tensor, seed: int
+    ) -> tuple[Any, torch.nn.Module, list[dict[str, float]]]:
+        """Train one density estimator; return its posterior, network and history."""
+        from crsbi.inference._sbi import NPE, NullTracker, posterior_nn
+
+        with seeded_torch(seed, self.device_):
             embedding = (
                 torch.nn.Identity()
                 if self.embedding_net is None
@@ -440,7 +477,7 @@ default="zuko_maf"
             posterior = inference.build_posterior(estimator, prior=prior)
         estimator.eval()
         summary = inference.summary
-        self.history_ = [
+        history = [
             {"epoch": i + 1, "train_loss": float(t), "val_loss": float(v), "duration": float(d)}
             for i, (t, v, d) in enumerate(
                 zip(
@@ -451,12 +488,7 @@ default="zuko_maf"
                 )
             )
         ]
-        self.n_iter_ = len(self.history_)
-        self.best_epoch_ = int(np.argmin([r["val_loss"] for r in self.history_])) + 1
-        self.posterior_ = posterior
-        self.density_estimator_ = estimator
-        self.prior_ = prior
-        return self
+        return posterior, estimator, history
 
     # ------------------------------------------------------- sampling core
     def _seed(self, random_state: Any) -> int:
@@ -464,32 +496,59 @@ default="zuko_maf"
             return self.sampling_seed_
         return torch_seed(check_random_state(random_state))
 
+    def _members(self) -> list[Any]:
+        """Return the members' posteriors (one for pickles made before ensembles)."""
+        return getattr(self, "posteriors_", None) or [self.posterior_]
+
     def _sample_array(self, X: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
-        """Posterior draws of shape (n_observations, n_samples, n_params) for validated X."""
+        """Posterior draws of shape (n_observations, n_samples, n_params) for validated X.
+
+        With several members, each chunk of observations gets multinomial counts of
+        draws per member (equal weights); the draws are then shuffled along the sample
+        axis, so that every observation's draws are an i.i.d. sample of the mixture.
+        """
         x = _as_tensor(X, self.device_)
+        members = self._members()
         chunk = max(1, min(len(x), _MAX_BATCH // n_samples))
         out = []
         with seeded_torch(seed, self.device_), torch.no_grad():
             for start in range(0, len(x), chunk):
                 xs = x[start : start + chunk]
-                try:
-                    draws = self.posterior_.sample_batched(
-                        (n_samples,),
-                        x=xs,
-                        max_sampling_batch_size=max(1, _MAX_BATCH // len(xs)),
-                        show_progress_bars=self.verbose > 1,
-                    ).transpose(0, 1)
-                except NotImplementedError:
-                    draws = torch.stack(
+                if len(members) == 1:
+                    draws = self._draw(members[0], xs, n_samples)
+                else:
+                    picks = torch.multinomial(torch.ones(len(members)), n_samples, replacement=True)
+                    counts = torch.bincount(picks, minlength=len(members)).tolist()
+                    draws = torch.cat(
                         [
-                            self.posterior_.sample(
-                                (n_samples,), x=xi[None], show_progress_bars=self.verbose > 1
-                            )
-                            for xi in xs
-                        ]
+                            self._draw(member, xs, count)
+                            for member, count in zip(members, counts, strict=True)
+                            if count > 0
+                        ],
+                        dim=1,
                     )
-                out.append(draws.reshape(len(xs), n_samples, self.n_params_).cpu())
+                    order = torch.argsort(torch.rand(len(xs), n_samples, device=draws.device))
+                    draws = torch.gather(draws, 1, order[..., None].expand_as(draws))
+                out.append(draws.cpu())
         return torch.cat(out).numpy().astype(np.float64)
+
+    def _draw(self, posterior: Any, xs: torch.Tensor, n_samples: int) -> torch.Tensor:
+        """``n_samples`` draws of one member for each row of ``xs``: (len(xs), n, n_params)."""
+        try:
+            draws = posterior.sample_batched(
+                (n_samples,),
+                x=xs,
+                max_sampling_batch_size=max(1, _MAX_BATCH // len(xs)),
+                show_progress_bars=self.verbose > 1,
+            ).transpose(0, 1)
+        except NotImplementedError:
+            draws = torch.stack(
+                [
+                    posterior.sample((n_samples,), x=xi[None], show_progress_bars=self.verbose > 1)
+                    for xi in xs
+                ]
+            )
+        return draws.reshape(len(xs), n_samples, self.n_params_)
 
     def _log_prob_array(
         self, theta: np.ndarray, X: np.ndarray, *, normalize: bool, seed: int
@@ -499,40 +558,49 @@ default="zuko_maf"
         With ``normalize`` the density is divided by the posterior mass inside the prior
         support, estimated from ``n_posterior_samples`` draws per observation (sbi's
         leakage correction); without, it is the density estimator's, masked to -inf
-        outside the prior (enough to rank parameters for the same observation).
+        outside the prior (enough to rank parameters for the same observation). With
+        several members, the log of the mean of their densities (each normalised on
+        its own).
         """
         n_obs, m, _ = theta.shape
         x, th = _as_tensor(X, self.device_), _as_tensor(theta, self.device_)
+        members = self._members()
         chunk = max(1, min(n_obs, _MAX_BATCH // max(m, self.n_posterior_samples)))
         out = []
         with seeded_torch(seed, self.device_), torch.no_grad():
             for start in range(0, n_obs, chunk):
                 xs, ts = x[start : start + chunk], th[start : start + chunk]
-                leakage = {
-                    "num_rejection_samples": self.n_posterior_samples,
-                    "rejection_sampling_batch_size": max(1, _MAX_BATCH // len(xs)),
-                }
-                try:
-                    values = self.posterior_.log_prob_batched(
-                        ts.transpose(0, 1),
-                        x=xs,
-                        norm_posterior=normalize,
-                        leakage_correction_params=leakage,
-                    ).transpose(0, 1)
-                except NotImplementedError:
-                    values = torch.stack(
-                        [
-                            self.posterior_.log_prob(
-                                ti,
-                                x=xi[None],
-                                norm_posterior=normalize,
-                                leakage_correction_params=leakage,
-                            )
-                            for ti, xi in zip(ts, xs, strict=True)
-                        ]
-                    )
+                values = torch.stack(
+                    [self._member_log_prob(member, ts, xs, normalize) for member in members]
+                )
+                values = torch.logsumexp(values, dim=0) - np.log(len(members))
                 out.append(values.reshape(len(xs), m).cpu())
         return torch.cat(out).numpy().astype(np.float64)
+
+    def _member_log_prob(
+        self, posterior: Any, ts: torch.Tensor, xs: torch.Tensor, normalize: bool
+    ) -> torch.Tensor:
+        """One member's log densities of ``ts`` (len(xs), m, n_params) -> (len(xs), m)."""
+        leakage = {
+            "num_rejection_samples": self.n_posterior_samples,
+            "rejection_sampling_batch_size": max(1, _MAX_BATCH // len(xs)),
+        }
+        try:
+            return posterior.log_prob_batched(
+                ts.transpose(0, 1),
+                x=xs,
+                norm_posterior=normalize,
+                leakage_correction_params=leakage,
+            ).transpose(0, 1)
+        except NotImplementedError:
+            return torch.stack(
+                [
+                    posterior.log_prob(
+                        ti, x=xi[None], norm_posterior=normalize, leakage_correction_params=leakage
+                    )
+                    for ti, xi in zip(ts, xs, strict=True)
+                ]
+            )
 
     # ---------------------------------------------------------- public verbs
     def sample(self, X: Any, n_samples: int = 1000, *, random_state: Any = None) -> np.ndarray:
@@ -736,10 +804,11 @@ default="zuko_maf"
     def __getstate__(self) -> dict[str, Any]:
         state = dict(super().__getstate__())
         if getattr(self, "device_", "cpu") != "cpu" and "posterior_" in state:
-            fitted = copy.deepcopy(
-                {k: state[k] for k in ("posterior_", "density_estimator_", "prior_")}
-            )
-            fitted["posterior_"].to("cpu")  # moves the shared estimator and prior too
+            names = ("posterior_", "posteriors_", "density_estimator_", "prior_")
+            fitted = copy.deepcopy({k: state[k] for k in names if k in state})
+            # each moves its shared estimator and prior too
+            for posterior in [fitted["posterior_"], *fitted.get("posteriors_", [])]:
+                posterior.to("cpu")
             state.update(fitted)
             state["device_"] = "cpu"
         return state
