@@ -59,8 +59,10 @@ def test_exact_zero_points_use_asinh(data):
 
 def test_ensemble_spread_grows_outside_the_training_box(data):
     X, y = data
-    model = DiffusionSurrogate(n_estimators=4, log_features=[0, 1, 2], **FAST).fit(X, y)
-    assert len(model.estimators_) == 4
+    # 100 epochs suffice: the spread ratio below is ~19 with 100 or 300 epochs
+    params = {**FAST, "max_epochs": 100}
+    model = DiffusionSurrogate(n_estimators=3, log_features=[0, 1, 2], **params).fit(X, y)
+    assert len(model.estimators_) == 3
     mean, std = model.predict(X[:200], return_std=True)
     assert mean.shape == std.shape == (200,)
     assert np.all(std > 0)
