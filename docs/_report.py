@@ -73,7 +73,8 @@ PAPERS: tuple[Paper, ...] = (
             (
                 "inversion",
                 "python benchmarks/bench_inversion.py --n-train 120000 --epochs 40 "
-                "--npe-epochs 400 --n-round2 30000 --mcmc-steps 3000 --threads 2",
+                "--npe-epochs 400 --n-round2 30000 --mcmc-steps 3000 --threads 2 "
+                "--npe-ensemble 3",
             ),
             (
                 "inversion_ams02",
