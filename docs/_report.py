@@ -79,12 +79,12 @@ PAPERS: tuple[Paper, ...] = (
             (
                 "inversion_ams02",
                 "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 6000 "
-                "--npe-epochs 300 --n-round2 20000",
+                "--npe-epochs 300 --n-round2 20000 --npe-ensemble 3",
             ),
             (
                 "inversion_ams02_corr0.1",
                 "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 6000 "
-                "--npe-epochs 300 --n-round2 20000 --sys-corr 0.1",
+                "--npe-epochs 300 --n-round2 20000 --npe-ensemble 3 --sys-corr 0.1",
             ),
         ),
         differences=(
