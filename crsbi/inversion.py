@@ -8,7 +8,8 @@ log10_Rbr2``), learned in whitened form ([0, 1] over the prior box) with a log-c
 (every training batch fluctuated afresh by up to 5 % per bin). ``posterior=True``
 trains an sbi NPE with the same CNN as embedding net instead, giving calibrated
 posteriors (``sample``, ``log_prob``, ``to_inference_data``). :meth:`refit_feedback`
-runs the paper's feedback loop with a simulator.
+runs the paper's feedback loop with a simulator; :meth:`refine` polishes predictions
+into least-squares best fits on the simulator (tens to hundreds of simulator calls).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from crsbi._inversion_feedback import (
     relative_shift,
     sigma_fractions,
 )
+from crsbi._inversion_refine import RefineMixin
 from crsbi.nn.cnn1d import CNN1D
 from crsbi.preprocessing.spectra import (
     ParameterWhitener,
@@ -112,7 +114,7 @@ class _InverterNetwork(nn.Module):
         return self.cnn(self.featurize(x))
 
 
-class PropagationInverter(FeedbackMixin, RegressorMixin, BaseNeuralEstimator):
+class PropagationInverter(RefineMixin, FeedbackMixin, RegressorMixin, BaseNeuralEstimator):
     """CNN regression (or NPE) of propagation parameters from cosmic-ray spectra.
 
     Parameters

@@ -126,6 +126,60 @@ def test_statistics_tables():
     assert abs(fractions["3 sigma"] - 0.9973) < 0.001
 
 
+def _log_normal(theta, sigma, seed):
+    clean = simulate_toy_spectra(theta).reshape(len(theta), -1)
+    return clean * np.exp(sigma * np.random.default_rng(seed).standard_normal(clean.shape))
+
+
+def test_refine_reaches_the_best_fit_wilks(machine_a):
+    # log-normal 1 % errors around parameters inside the box: the least-squares fit
+    # must beat the true parameters (chi2_min <= chi2_true, a global property), by
+    # Delta chi2 ~ chi2(10) on average (Wilks' theorem: mean 10, s.e. of 20 fits 1)
+    rng = np.random.default_rng(5)
+    theta = LOW + (HIGH - LOW) * rng.uniform(0.2, 0.8, size=(20, 10))
+    X = _log_normal(theta, 0.01, 6)
+    fit, chi2, calls = machine_a.refine(
+        X, simulate_toy_spectra, sigma=0.01, max_nfev=100, return_chi2=True
+    )
+    chi2_true = np.sum((np.log(X / simulate_toy_spectra(theta).reshape(20, -1)) / 0.01) ** 2, 1)
+    delta = chi2_true - chi2
+    assert np.all(delta > -1e-6 * chi2_true), delta
+    assert 6.0 < delta.mean() < 14.0, delta
+    assert np.all((fit >= LOW) & (fit <= HIGH)) and np.all(calls >= 11)
+    # the fits are far better than the network's own predictions
+    start = machine_a.predict(X)
+    chi2_start = np.sum((np.log(X / simulate_toy_spectra(start).reshape(20, -1)) / 0.01) ** 2, 1)
+    assert np.median(chi2_start - chi2) > 100 * np.median(delta)
+
+
+def test_refine_free_scale_and_errors(machine_a):
+    theta = LOW + (HIGH - LOW) * np.random.default_rng(7).uniform(0.3, 0.7, size=(3, 10))
+    X = _log_normal(theta, 0.01, 8)
+    kwargs = {"sigma": 0.01, "max_nfev": 100, "return_chi2": True}
+    fit, chi2, _ = machine_a.refine(X, simulate_toy_spectra, free_scale=True, **kwargs)
+    # a common flux unit is irrelevant with free_scale ...
+    fit7, chi27, _ = machine_a.refine(7.0 * X, simulate_toy_spectra, free_scale=True, **kwargs)
+    white = machine_a.whitener_.transform
+    np.testing.assert_allclose(white(fit7), white(fit), atol=1e-3)
+    np.testing.assert_allclose(chi27, chi2, rtol=1e-3)
+    # ... and costs about one parameter's worth of chi2 relative to the absolute fit
+    _, chi2_abs, _ = machine_a.refine(X, simulate_toy_spectra, **kwargs)
+    assert np.all(chi2 <= chi2_abs + 1e-6 * chi2_abs)
+    # without it, the same factor 7 (ln 7 / 0.01 ~ 195 sigma per value) cannot be fitted
+    _, chi2_bad, _ = machine_a.refine(7.0 * X, simulate_toy_spectra, **kwargs)
+    assert np.all(chi2_bad > 10 * chi2_abs)
+    with pytest.raises(ValueError, match="sigma"):
+        machine_a.refine(X, simulate_toy_spectra, sigma=-0.1)
+    with pytest.raises(ValueError, match=r"shape \(420,\)"):
+        machine_a.refine(X, simulate_toy_spectra, sigma=np.ones(5))
+    with pytest.raises(ValueError, match="start"):
+        machine_a.refine(X, simulate_toy_spectra, start=theta[:2])
+    with pytest.raises(ValueError, match="simulator"):
+        machine_a.refine(X, lambda t: np.ones((len(t), 7)))
+    with pytest.raises(TypeError, match="callable"):
+        machine_a.refine(X, None)
+
+
 @pytest.mark.filterwarnings("ignore:Maximum number of epochs")
 def test_posterior_route_on_a_linear_gaussian_toy():
     """NPE with the CNN as embedding net: samples inside the prior, calibrated intervals."""
