@@ -128,6 +128,11 @@ def main() -> None:
         default=None,
         help="train one model conditioned on these alphas and test it at --alpha",
     )
+    parser.add_argument(
+        "--sampler-study", type=int, default=0, metavar="N",
+        help="also sample with DDIM at 4x the steps and with the full ancestral chain "
+        "(first N series; results named *_samplers)",
+    )  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     spg = 100
@@ -141,6 +146,8 @@ def main() -> None:
         name += f"_alpha{alpha:g}"
     if (args.schedule, args.prediction) != ("linear", "epsilon"):
         name += f"_{args.schedule}_{args.prediction}"
+    if args.sampler_study:
+        name += "_samplers"
     alpha_tag = "-".join(f"{a:g}" for a in train_alphas)
     t0 = time.perf_counter()
     train = make_trajectory_dataset(
@@ -244,14 +251,26 @@ def main() -> None:
         b = mean_squared_displacement(integrate_positions(V_ref, dt), lag).sum()
         return float(a / b - 1)
 
-    rows = []
-    for set_name, V in [
+    sets = [
         ("generated (DDIM)", V_gen),
         ("generated, x0 clipped", V_clip),
         ("generated + 3-pt smoothing", V_smooth),
         ("simulated (noise floor)", V_train),
         (f"simulated, stride {args.stride} + spline", spline_resampled(V_train, args.stride)),
-    ]:
+    ]
+    if args.sampler_study:  # is the sampler, not the network, behind the errors?
+        n_study, steps4 = args.sampler_study, 4 * args.ddim_steps
+        V_ddim4 = model.sample(args.n_ref, label, n_steps=steps4, clip=True, random_state=1)
+        V_anc = model.sample(n_study, label, sampler="ancestral", clip=True, random_state=3)
+        V_ddim_n = V_clip[:n_study]
+        sets += [
+            (f"generated, DDIM-{steps4}, x0 clipped", V_ddim4),
+            (f"first {n_study}: generated, DDIM-{args.ddim_steps}, x0 clipped", V_ddim_n),
+            (f"first {n_study}: generated, ancestral-1000, x0 clipped", V_anc),
+            (f"first {n_study}: simulated (noise floor)", V_train[:n_study]),
+        ]
+    rows = []
+    for set_name, V in sets:
         dist = trajectory_distance(V, V_ref, steps_per_gyration=spg, return_components=True)
         f4_mean, f4_max = f4_error(V)
         small, large = curvature_slopes(V, dt, spg)
