@@ -216,12 +216,22 @@ def main() -> None:
 
     t0 = time.perf_counter()
     label = alpha if conditional else None
-    V_gen = model.sample(args.n_ref, label, n_steps=args.ddim_steps, clip=False, random_state=1)
+    V_gen = model.sample(
+        args.n_ref, label, sampler="ddim", n_steps=args.ddim_steps, clip=False, random_state=1
+    )
     ddim_s = time.perf_counter() - t0
     V_smooth = model.sample(
-        args.n_ref, label, n_steps=args.ddim_steps, smooth=True, clip=False, random_state=1
+        args.n_ref,
+        label,
+        sampler="ddim",
+        n_steps=args.ddim_steps,
+        smooth=True,
+        clip=False,
+        random_state=1,
     )
-    V_clip = model.sample(args.n_ref, label, n_steps=args.ddim_steps, clip=True, random_state=1)
+    V_clip = model.sample(
+        args.n_ref, label, sampler="ddim", n_steps=args.ddim_steps, clip=True, random_state=1
+    )
     n_anc = 2
     t0 = time.perf_counter()
     model.sample(n_anc, label, sampler="ancestral", random_state=2)
@@ -260,11 +270,17 @@ def main() -> None:
     ]
     if args.sampler_study:  # is the sampler, not the network, behind the errors?
         n_study, steps4 = args.sampler_study, 4 * args.ddim_steps
-        V_ddim4 = model.sample(args.n_ref, label, n_steps=steps4, clip=True, random_state=1)
+        V_ddim4 = model.sample(
+            args.n_ref, label, sampler="ddim", n_steps=steps4, clip=True, random_state=1
+        )
+        V_eta = model.sample(
+            args.n_ref, label, sampler="ddim", n_steps=steps4, eta=1.0, clip=True, random_state=1
+        )  # stochastic DDIM: fresh noise at every step, like the ancestral chain
         V_anc = model.sample(n_study, label, sampler="ancestral", clip=True, random_state=3)
         V_ddim_n = V_clip[:n_study]
         sets += [
             (f"generated, DDIM-{steps4}, x0 clipped", V_ddim4),
+            (f"generated, DDIM-{steps4} eta=1, x0 clipped", V_eta),
             (f"first {n_study}: generated, DDIM-{args.ddim_steps}, x0 clipped", V_ddim_n),
             (f"first {n_study}: generated, ancestral-1000, x0 clipped", V_anc),
             (f"first {n_study}: simulated (noise floor)", V_train[:n_study]),
@@ -304,10 +320,13 @@ def main() -> None:
         "ancestral traj/s": n_anc / ancestral_s,
     }
 
-    axes = plot_trajectory_statistics(V_clip, V_ref, dt=dt, steps_per_gyration=spg)
+    V_plot, sampler_label = V_clip, f"DDIM {args.ddim_steps}"
+    if args.sampler_study:
+        V_plot, sampler_label = V_anc, f"ancestral 1000 ({len(V_anc)} series)"
+    axes = plot_trajectory_statistics(V_plot, V_ref, dt=dt, steps_per_gyration=spg)
     axes[0].figure.suptitle(
         f"alpha = {alpha:g}, {args.length} steps, {len(train)} training series, "
-        f"{train_s:.0f} s CPU training, DDIM {args.ddim_steps}, x0 clipped"
+        f"{train_s:.0f} s CPU training, {sampler_label}, x0 clipped"
     )
     axes[0].figure.tight_layout()
     figure = RESULTS / f"{name}_statistics.png"

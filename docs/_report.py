@@ -207,6 +207,18 @@ PAPERS: tuple[Paper, ...] = (
                 "python benchmarks/bench_generative.py --schedule cosine --prediction v",
             ),
             ("bench_generative_linear_v", "python benchmarks/bench_generative.py --prediction v"),
+            (
+                "bench_generative_samplers",
+                "python benchmarks/bench_generative.py --sampler-study 128",
+            ),
+            (
+                "bench_generative_alpha128_samplers",
+                "python benchmarks/bench_generative.py --alpha 128 --sampler-study 32",
+            ),
+            (
+                "bench_generative_alpha512_samplers",
+                "python benchmarks/bench_generative.py --alpha 512 --sampler-study 32",
+            ),
         ),
         figures=("bench_generative_statistics.png",),
         differences=(

@@ -38,29 +38,33 @@ def fitted():
 
 
 def test_samples_have_unit_speed_and_positions_integrate(fitted):
-    V, X = fitted.sample(5, return_positions=True, dt=0.1, random_state=0, n_steps=5)
+    V, X = fitted.sample(
+        5, return_positions=True, dt=0.1, random_state=0, sampler="ddim", n_steps=5
+    )
     assert V.shape == X.shape == (5, 32, 3)
     np.testing.assert_allclose(np.linalg.norm(V, axis=2), 1.0, rtol=0, atol=1e-14)
     np.testing.assert_allclose(X[:, 1:] - X[:, :-1], 0.1 * V[:, :-1], atol=1e-14)
     np.testing.assert_array_equal(X[:, 0], 0.0)
-    smooth = fitted.sample(3, smooth=True, random_state=0, n_steps=5)
+    smooth = fitted.sample(3, smooth=True, random_state=0, sampler="ddim", n_steps=5)
     np.testing.assert_allclose(np.linalg.norm(smooth, axis=2), 1.0, rtol=0, atol=1e-14)
-    clipped = fitted.sample(2, clip=True, random_state=0, n_steps=5)
+    clipped = fitted.sample(2, clip=True, random_state=0, sampler="ddim", n_steps=5)
     np.testing.assert_allclose(np.linalg.norm(clipped, axis=2), 1.0, rtol=0, atol=1e-14)
     ancestral = fitted.sample(2, sampler="ancestral", random_state=0)
     np.testing.assert_allclose(np.linalg.norm(ancestral, axis=2), 1.0, rtol=0, atol=1e-14)
-    longer = fitted.sample(2, length=64, random_state=0, n_steps=5)
+    # the full chain is the default (the paper's sampler)
+    np.testing.assert_array_equal(fitted.sample(2, random_state=0), ancestral)
+    longer = fitted.sample(2, length=64, random_state=0, sampler="ddim", n_steps=5)
     assert longer.shape == (2, 64, 3)
 
 
 def test_same_seed_same_samples(fitted):
-    a = fitted.sample(3, random_state=7, n_steps=5)
-    b = fitted.sample(3, random_state=7, n_steps=5)
-    c = fitted.sample(3, random_state=8, n_steps=5)
+    a = fitted.sample(3, random_state=7, sampler="ddim", n_steps=5)
+    b = fitted.sample(3, random_state=7, sampler="ddim", n_steps=5)
+    c = fitted.sample(3, random_state=8, sampler="ddim", n_steps=5)
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
     refit = TrajectoryGenerator(**TINY).fit(gyrating(32))
-    np.testing.assert_array_equal(refit.sample(3, random_state=7, n_steps=5), a)
+    np.testing.assert_array_equal(refit.sample(3, random_state=7, sampler="ddim", n_steps=5), a)
     assert isinstance(fitted.score(gyrating(8, seed=3)), float)
 
 
@@ -82,7 +86,7 @@ def test_learns_spectrum_of_random_phase_sinusoids(representation, stride):
         "stride": stride,
     }
     model = TrajectoryGenerator(**params).fit(gyrating(256))
-    V = model.sample(200, n_steps=20, random_state=1)
+    V = model.sample(200, sampler="ddim", n_steps=20, random_state=1)
     assert V.shape == (200, 32, 3)
     np.testing.assert_allclose(np.linalg.norm(V, axis=2), 1.0, rtol=0, atol=1e-14)
     power = (np.abs(np.fft.rfft(V[:, :, 0], axis=1)) ** 2).mean(axis=0)[1:]  # without DC
@@ -120,7 +124,13 @@ def test_conditional_model_requires_alpha():
     model = TrajectoryGenerator(**TINY).fit(X, alpha)
     assert model.conditional_ and model.alpha_range_ == (32.0, 64.0)
     V, X_gen = model.sample(
-        4, alpha=45.0, n_steps=5, guidance_scale=2.0, random_state=0, return_positions=True
+        4,
+        alpha=45.0,
+        sampler="ddim",
+        n_steps=5,
+        guidance_scale=2.0,
+        random_state=0,
+        return_positions=True,
     )
     np.testing.assert_allclose(np.linalg.norm(V, axis=2), 1.0, atol=1e-14)
     # default dt = 2 pi / (100 alpha): the simulator's convention, lengths in l0
@@ -141,6 +151,8 @@ def test_clear_errors(fitted):
         TrajectoryGenerator(**TINY).fit(gyrating(8, length=31))
     with pytest.raises(ValueError, match="length must be a multiple of 2"):
         fitted.sample(2, length=33)
+    with pytest.raises(ValueError, match="sampler='ddim'"):
+        fitted.sample(2, n_steps=5)  # n_steps with the default (ancestral) sampler
     with pytest.raises(ValueError, match="alpha"):
         TrajectoryGenerator(**TINY).fit(gyrating(8), np.full(8, -1.0))
     with pytest.raises(ValueError, match="multiple of stride = 3"):
@@ -161,7 +173,7 @@ def test_cosine_schedule_and_v_prediction_reach_the_ddpm():
     # the DDPM maths of both options is tested against exact denoisers in test_ddpm.py
     model = TrajectoryGenerator(**TINY, schedule="cosine", prediction="v").fit(gyrating(16))
     assert (model.ddpm_.schedule, model.ddpm_.prediction) == ("cosine", "v")
-    V = model.sample(4, n_steps=5, random_state=0)
+    V = model.sample(4, sampler="ddim", n_steps=5, random_state=0)
     np.testing.assert_allclose(np.linalg.norm(V, axis=2), 1.0, rtol=0, atol=1e-14)
 
 
@@ -175,7 +187,8 @@ def test_models_pickled_before_the_ddpm_options_load_as_the_paper_ddpm(fitted):
     old.ddpm_.__setstate__(ddpm_state)
     assert (old.schedule, old.prediction) == ("linear", "epsilon")
     np.testing.assert_array_equal(
-        old.sample(2, n_steps=5, random_state=4), fitted.sample(2, n_steps=5, random_state=4)
+        old.sample(2, sampler="ddim", n_steps=5, random_state=4),
+        fitted.sample(2, sampler="ddim", n_steps=5, random_state=4),
     )
 
 
@@ -193,10 +206,12 @@ def test_estimator_contract_fit_returns_self_clone_and_pickle(tmp_path):
     assert fresh.get_params() == model.get_params() and not hasattr(fresh, "module_")
     restored = pickle.loads(pickle.dumps(model))  # noqa: S301 (our own object)
     np.testing.assert_array_equal(
-        restored.sample(3, n_steps=5, random_state=1), model.sample(3, n_steps=5, random_state=1)
+        restored.sample(3, sampler="ddim", n_steps=5, random_state=1),
+        model.sample(3, sampler="ddim", n_steps=5, random_state=1),
     )
     model.save(tmp_path / "generator.joblib")
     loaded = TrajectoryGenerator.load(tmp_path / "generator.joblib")
     np.testing.assert_array_equal(
-        loaded.sample(2, n_steps=5, random_state=2), model.sample(2, n_steps=5, random_state=2)
+        loaded.sample(2, sampler="ddim", n_steps=5, random_state=2),
+        model.sample(2, sampler="ddim", n_steps=5, random_state=2),
     )

@@ -74,6 +74,7 @@ model = TrajectoryGenerator(
 ).fit(train)
 generated, positions = model.sample(
     len(reference),
+    sampler="ddim",
     n_steps=50 if FULL else 10,
     return_positions=True,
     dt=float(data.dt[0]),

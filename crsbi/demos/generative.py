@@ -52,7 +52,7 @@ def generative(context: DemoContext) -> dict[str, Any]:
         verbose=context.verbose,
     ).fit(train)
     start = time.perf_counter()
-    generated = model.sample(n, n_steps=10, random_state=context.random_state)
+    generated = model.sample(n, sampler="ddim", n_steps=10, random_state=context.random_state)
     sample_s = time.perf_counter() - start
     axes = plot_trajectory_statistics(generated, ref, dt=float(data.dt[0]), steps_per_gyration=100)
     path = context.output_dir / "generative_statistics.png"
