@@ -2,8 +2,8 @@
 
 The network gives an amortised starting point in milliseconds; a few trust-region
 Gauss-Newton steps on the simulator itself then take it to the best fit of the
-observed spectra, at a cost of tens to hundreds of simulator calls per observation
-(an MCMC run on the same likelihood takes ~1e5). Used through
+observed spectra, at a cost of hundreds of simulator calls per observation (a median
+of 470-840 in ``benchmarks/bench_inversion.py``; the emcee posterior there took 6e4). Used through
 :meth:`crsbi.inversion.PropagationInverter.refine`.
 """
 
@@ -141,7 +141,7 @@ class RefineMixin:
         n_starts : int, default=3
             Largest number of local fits per observation, >= 1.
         max_nfev : int, default=50
-            Largest number of residual evaluations per observation (each Jacobian
+            Largest number of residual evaluations per local fit (each Jacobian
             costs ``n_params`` more simulator calls).
         diff_step : float, default=1e-4
             Finite-difference step in whitened units (the box is [0, 1]).

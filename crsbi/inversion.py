@@ -9,7 +9,7 @@ log10_Rbr2``), learned in whitened form ([0, 1] over the prior box) with a log-c
 trains an sbi NPE with the same CNN as embedding net instead, giving calibrated
 posteriors (``sample``, ``log_prob``, ``to_inference_data``). :meth:`refit_feedback`
 runs the paper's feedback loop with a simulator; :meth:`refine` polishes predictions
-into least-squares best fits on the simulator (tens to hundreds of simulator calls).
+into least-squares best fits on the simulator (hundreds of simulator calls each).
 """
 
 from __future__ import annotations
