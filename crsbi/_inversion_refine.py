@@ -182,7 +182,11 @@ class RefineMixin:
                     f" got {theta0.shape}."
                 )
         white = self.whitener_
-        w0 = np.clip(white.transform(np.clip(theta0, white.low_, white.high_)), 1e-9, 1 - 1e-9)
+
+        def whitened_start(theta: np.ndarray) -> np.ndarray:
+            """Physical start (m, p) -> strictly inside the whitened box."""
+            inside = np.clip(theta, white.low_, white.high_)
+            return np.clip(white.transform(inside), 1e-9, 1 - 1e-9)
 
         def log_simulate(w: np.ndarray) -> np.ndarray:
             theta = white.inverse_transform(np.clip(w, 0.0, 1.0))
@@ -198,12 +202,8 @@ class RefineMixin:
         for i in tqdm(range(n), desc="refine", disable=self.verbose == 0, leave=False):
             problem = _LogResiduals(np.log(inputs[i]), sig, log_simulate, free_scale, diff_step)
             for k in range(n_starts):
-                if k == 0:
-                    w_start = w0[i]
-                else:
-                    theta_k = np.clip(theta0[i] + std * rng.standard_normal(p), white.low_,
-                                      white.high_)  # fmt: skip
-                    w_start = np.clip(white.transform(theta_k[None])[0], 1e-9, 1 - 1e-9)
+                jitter = 0.0 if k == 0 else std * rng.standard_normal(p)
+                w_start = whitened_start((theta0[i] + jitter)[None])[0]
                 fit = least_squares(
                     problem.residuals, w_start, jac=problem.jacobian, bounds=(0.0, 1.0),
                     method="trf", x_scale="jac", max_nfev=max_nfev,
