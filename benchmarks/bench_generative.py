@@ -12,7 +12,9 @@ with DDIM and compares with an independent simulated set:
   independent simulated sets);
 - trajectories per second: simulator, DDIM and the full ancestral sampler.
 
-Run: ``python benchmarks/bench_generative.py [--alpha 32] [--length 1024] [--stride 4]``.
+Run: ``python benchmarks/bench_generative.py [--alpha 32] [--length 1024] [--stride 4]``;
+on a GPU add ``--device cuda`` (results then named ``*_gpu``; a length other than 1024
+adds ``_L<length>``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numba
 import numpy as np
 import torch
 from _report import RESULTS, write_report
@@ -122,6 +125,9 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     parser.add_argument(
+        "--device", default="cpu", help="torch device for training and sampling ('cuda' on a GPU)"
+    )
+    parser.add_argument(
         "--train-alphas",
         type=float,
         nargs="+",
@@ -146,8 +152,17 @@ def main() -> None:
         name += f"_alpha{alpha:g}"
     if (args.schedule, args.prediction) != ("linear", "epsilon"):
         name += f"_{args.schedule}_{args.prediction}"
+    if args.length != 1024:
+        name += f"_L{args.length}"
+    if args.device != "cpu":
+        name += "_gpu"
     if args.sampler_study:
         name += "_samplers"
+    hardware = (
+        f"{args.threads} CPU thread(s)"
+        if args.device == "cpu"
+        else f"{torch.cuda.get_device_name(torch.device(args.device))} ({args.device})"
+    )
     alpha_tag = "-".join(f"{a:g}" for a in train_alphas)
     t0 = time.perf_counter()
     train = make_trajectory_dataset(
@@ -178,6 +193,7 @@ def main() -> None:
         f"{args.representation}_{args.stride}_{args.ema:g}_{args.rotations}"
         + ("" if args.schedule == "linear" else f"_{args.schedule}")
         + ("" if args.prediction == "epsilon" else f"_{args.prediction}")
+        + ("" if args.device == "cpu" else f"_{args.device}")
         + ".pkl"
     )
     started = time.perf_counter()
@@ -204,7 +220,7 @@ def main() -> None:
         batch_size=args.batch_size,
         max_epochs=args.max_epochs,
         callbacks=[budget],
-        device="cpu",
+        device=args.device,
         random_state=0,
         verbose=0,
     ).fit(V_fit, y_fit if conditional else None)
@@ -214,8 +230,10 @@ def main() -> None:
     print(f"data {build_s:.0f} s + {simulate_s:.0f} s, training {train_s:.0f} s", flush=True)
     n_params = sum(p.numel() for p in model.module_.parameters())
 
-    t0 = time.perf_counter()
     label = alpha if conditional else None
+    if args.device != "cpu":  # first CUDA calls (kernel selection) are not sampling speed
+        model.sample(2, label, sampler="ddim", n_steps=5, random_state=0)
+    t0 = time.perf_counter()
     V_gen = model.sample(
         args.n_ref, label, sampler="ddim", n_steps=args.ddim_steps, clip=False, random_state=1
     )
@@ -273,10 +291,14 @@ def main() -> None:
         V_ddim4 = model.sample(
             args.n_ref, label, sampler="ddim", n_steps=steps4, clip=True, random_state=1
         )
+        t0 = time.perf_counter()
         V_eta = model.sample(
             args.n_ref, label, sampler="ddim", n_steps=steps4, eta=1.0, clip=True, random_state=1
         )  # stochastic DDIM: fresh noise at every step, like the ancestral chain
+        eta_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
         V_anc = model.sample(n_study, label, sampler="ancestral", clip=True, random_state=3)
+        ancestral_s, n_anc = time.perf_counter() - t0, n_study  # a bigger timing sample
         V_ddim_n = V_clip[:n_study]
         sets += [
             (f"generated, DDIM-{steps4}, x0 clipped", V_ddim4),
@@ -319,6 +341,8 @@ def main() -> None:
         "DDIM traj/s": args.n_ref / ddim_s,
         "ancestral traj/s": n_anc / ancestral_s,
     }
+    if args.sampler_study:
+        speeds[f"DDIM-{4 * args.ddim_steps} eta=1 traj/s"] = args.n_ref / eta_s
 
     V_plot, sampler_label = V_clip, f"DDIM {args.ddim_steps}"
     if args.sampler_study:
@@ -326,7 +350,7 @@ def main() -> None:
     axes = plot_trajectory_statistics(V_plot, V_ref, dt=dt, steps_per_gyration=spg)
     axes[0].figure.suptitle(
         f"alpha = {alpha:g}, {args.length} steps, {len(train)} training series, "
-        f"{train_s:.0f} s CPU training, {sampler_label}, x0 clipped"
+        f"{train_s:.0f} s training on {hardware.split(' (')[0]}, {sampler_label}, x0 clipped"
     )
     axes[0].figure.tight_layout()
     figure = RESULTS / f"{name}_statistics.png"
@@ -349,17 +373,33 @@ def main() -> None:
         f"x{args.rotations} by random rotations about B0. "
         f"U-Net: base {args.base_channels} channels, {args.n_levels} levels, "
         f"{n_params / 1e6:.2f} M parameters; AdamW lr {args.lr:g}, batch {args.batch_size}, "
-        f"{model.n_iter_} epochs in {train_s:.0f} s on {args.threads} CPU thread(s) "
+        f"{model.n_iter_} epochs in {train_s:.0f} s on {hardware} "
         f"(final loss {model.history_[-1]['train_loss']:.4f}). "
         f"Errors are relative to the fresh simulation; F4 over lags >= 0.1 gyro-period; "
-        f"MSD at lag {args.length // 2} steps = {args.length / 2 / spg:.2f} gyro-periods "
-        f"(the paper's 10 gyro-periods needs >= 2000-step series). "
-        f"Speeds: simulator {speeds['simulator traj/s']:.1f} traj/s (numba, "
+        f"MSD at lag {args.length // 2} steps = {args.length / 2 / spg:.2f} gyro-periods"
+        + (
+            " (the paper's 10 gyro-periods needs >= 2000-step series). "
+            if args.length < 2000
+            else ". "
+        )
+        + f"Speeds: simulator {speeds['simulator traj/s']:.1f} traj/s (numba, "
         f"{args.n_waves} waves), DDIM-{args.ddim_steps} {speeds['DDIM traj/s']:.2f} traj/s, "
-        f"ancestral-1000 {speeds['ancestral traj/s']:.3f} traj/s (CPU). "
+        f"ancestral-1000 {speeds['ancestral traj/s']:.3f} traj/s"
+        + (
+            f", stochastic DDIM-{4 * args.ddim_steps} (eta = 1) {args.n_ref / eta_s:.2f} traj/s"
+            if args.sampler_study
+            else ""
+        )
+        + f" ({'CPU' if args.device == 'cpu' else hardware}; simulator: "
+        f"{numba.get_num_threads()} numba threads). "
         "Paper scale (per the issue): 6-10 levels, 64 base channels, series of 1024-8192 "
-        "steps, AdamW lr 1e-4, batch 64, GPU training; this CPU run is far smaller in "
-        f"data, network, series length and training time. Figures: {name}_statistics.png, "
+        "steps, AdamW lr 1e-4, batch 64, GPU training"
+        + (
+            "; this CPU run is far smaller in data, network, series length and training time"
+            if args.device == "cpu"
+            else ""
+        )
+        + f". Figures: {name}_statistics.png, "
         f"{name}_history.png."
     )
     if conditional:
