@@ -85,6 +85,21 @@ class MockLikelihood:
         return -0.5 * chi2_marginal(log_model, x, self.sigma)
 
 
+def machine_params(epochs: int, seed: int) -> dict:
+    """PropagationInverter parameters shared by Machines A and B and the NPE's CNN."""
+    return {
+        "module_kwargs": {"channels": (32, 64, 128), "hidden_size": 256},
+        "lr": 3e-3,
+        "lr_schedule": "cosine",
+        "batch_size": 256,
+        "max_epochs": epochs,
+        "patience": None,  # the cosine schedule runs to its end; the best epoch is kept
+        "device": "cpu",
+        "random_state": seed,
+        "verbose": 0,
+    }
+
+
 def cached_simulations(theta: np.ndarray, tag: str, n_jobs: int) -> tuple[np.ndarray, float]:
     """Simulate theta once (2 workers) and keep the fluxes in benchmarks/.cache/."""
     CACHE.mkdir(exist_ok=True)
@@ -174,17 +189,7 @@ def main() -> None:
     timings[f"simulate training set ({args.n_jobs} workers) [s]"] = seconds
     theta_test = rng.uniform(LOW, HIGH, size=(sizes["n_test"], 10))
     X_test, _ = cached_simulations(theta_test, f"test_seed{args.seed}", args.n_jobs)
-    common = {
-        "module_kwargs": {"channels": (32, 64, 128), "hidden_size": 256},
-        "lr": 3e-3,
-        "lr_schedule": "cosine",
-        "batch_size": 256,
-        "max_epochs": sizes["epochs"],
-        "patience": None,  # the cosine schedule runs to its end; the best epoch is kept
-        "device": "cpu",
-        "random_state": args.seed,
-        "verbose": 0,
-    }
+    common = machine_params(sizes["epochs"], args.seed)
 
     # -------------------------------------------------------- Machines A and B
     machines, table3 = {}, []
