@@ -341,8 +341,6 @@ def main() -> None:
         "DDIM traj/s": args.n_ref / ddim_s,
         "ancestral traj/s": n_anc / ancestral_s,
     }
-    if args.sampler_study:
-        speeds[f"DDIM-{4 * args.ddim_steps} eta=1 traj/s"] = args.n_ref / eta_s
 
     V_plot, sampler_label = V_clip, f"DDIM {args.ddim_steps}"
     if args.sampler_study:
