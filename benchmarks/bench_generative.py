@@ -7,6 +7,8 @@ with DDIM and compares with an independent simulated set:
 
 - F4(tau) relative error for tau >= 0.1 gyro-period (paper target: within 10 %);
 - MSD relative error at the longest lag (10 gyro-periods when the series are long enough);
+- running diffusion coefficients along and across B0 (D_zz and (D_xx + D_yy) / 2 =
+  MSD / 2 tau) at that lag, generated against simulated: the generator used for transport;
 - slopes of the gyro-centre curvature PDF at small and large curvature (paper: 1, -2.5);
 - the summary distance of crsbi.stats.trajectories, next to its noise floor (two
   independent simulated sets);
@@ -41,6 +43,7 @@ from crsbi.stats.trajectories import (
     gyro_centre_velocity,
     integrate_positions,
     mean_squared_displacement,
+    running_diffusion,
     trajectory_distance,
 )
 from crsbi.utils import load, save
@@ -279,6 +282,13 @@ def main() -> None:
         b = mean_squared_displacement(integrate_positions(V_ref, dt), lag).sum()
         return float(a / b - 1)
 
+    def diffusion_parallel_perpendicular(V):
+        """Running D_par = D_zz (along B0) and D_perp = (D_xx + D_yy) / 2 at the MSD lag."""
+        d = running_diffusion(integrate_positions(V, dt), [args.length // 2], dt)[0]
+        return np.array([d[2], 0.5 * (d[0] + d[1])])
+
+    d_ref = diffusion_parallel_perpendicular(V_ref)
+
     sets = [
         ("generated (DDIM)", V_gen),
         ("generated, x0 clipped", V_clip),
@@ -318,6 +328,13 @@ def main() -> None:
                 "F4 err mean": f4_mean,
                 "F4 err max": f4_max,
                 "MSD err": msd_error(V),
+                **dict(
+                    zip(
+                        ("D_par err", "D_perp err"),
+                        (diffusion_parallel_perpendicular(V) / d_ref - 1).tolist(),
+                        strict=True,
+                    )
+                ),
                 "kappa slope small": small,
                 "kappa slope large": large,
                 "distance": dist["total"],
