@@ -11,12 +11,13 @@ import pytest
 from crsbi.simulators.particles import (
     PALADE_BOUNDS,
     DiffusionResult,
+    field_along,
     initial_momenta,
     simulate_d_perp,
     simulate_diffusion,
     trace_particles,
 )
-from crsbi.simulators.turbulence import draw_waves
+from crsbi.simulators.turbulence import draw_waves, evaluate_field
 
 
 @pytest.mark.parametrize("model", ["palade2d", "isotropic"])
@@ -240,3 +241,23 @@ def test_result_fields():
     assert res.msd.shape == res.running_diffusion.shape == (res.time.size, 3)
     assert res.d_perp == pytest.approx(res.diffusion[:2].mean())
     assert res.config["gamma"] == 2.0 and res.config["lambda_par"] == 10.0
+
+
+@pytest.mark.parametrize("model", ["isotropic", "slab", "palade2d", "composite"])
+def test_field_along_matches_the_numpy_field(model, rng):
+    waves = draw_waves(3, 48, model=model, b=0.7, random_state=rng)
+    x = rng.normal(scale=30.0, size=(3, 40, 3))
+    np.testing.assert_allclose(field_along(waves, x), evaluate_field(waves, x), atol=1e-12)
+
+
+def test_field_along_without_turbulence_and_errors(rng):
+    np.testing.assert_array_equal(field_along(None, np.ones((2, 4, 3))), np.zeros((2, 4, 3)))
+    waves = draw_waves(2, 8, model="isotropic", b=1.0, random_state=rng)
+    with pytest.raises(ValueError, match=r"shape \(n_particles, n_points, 3\)"):
+        field_along(waves, np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="one realisation per particle"):
+        field_along(waves, np.zeros((3, 4, 3)))
+    with pytest.raises(ValueError, match="finite"):
+        field_along(waves, np.full((2, 4, 3), np.nan))
+    with pytest.raises(TypeError, match="WaveSet"):
+        field_along("waves", np.zeros((2, 4, 3)))

@@ -189,8 +189,8 @@ def simulate_trajectories(
     >>> float(data.dt[0]) == 2 * np.pi / (100 * 32)
     True
     """
-    from crsbi.simulators.particles import initial_momenta, trace_particles
-    from crsbi.simulators.turbulence import draw_waves, evaluate_field
+    from crsbi.simulators.particles import field_along, initial_momenta, trace_particles
+    from crsbi.simulators.turbulence import draw_waves
 
     owner = "simulate_trajectories"
     check_interval(n_particles, "n_particles", owner, kind=int, low=1)
@@ -226,9 +226,7 @@ def simulate_trajectories(
     )
     field_values = None
     if include_field:
-        field_values = np.zeros_like(positions)
-        if waves is not None:
-            field_values = evaluate_field(waves, positions)
+        field_values = field_along(waves, positions)  # the field the pusher used
         field_values[..., 2] += 1.0
     positions = (positions - positions[:, :1]) / scale
     dt = dt_sim * (momentum / gamma) / scale  # in l0 / v: 2 pi / (N_g alpha)

@@ -14,7 +14,14 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["cos_turns", "draw_waves_kernel", "next_uint64", "seed_state", "trace_kernel"]
+__all__ = [
+    "cos_turns",
+    "draw_waves_kernel",
+    "field_kernel",
+    "next_uint64",
+    "seed_state",
+    "trace_kernel",
+]
 
 # sin(2 pi v) = v * P(v^2) on |v| <= 1/4: a least-squares fit on Chebyshev nodes in 40-digit
 # arithmetic. Max abs error of cos_turns over a period: 4.4e-16 (about 2 ulp).
@@ -67,6 +74,43 @@ def _field_xyz(x, y, z, kx, ky, kz, alpha, ex, ey, ez):  # pragma: no cover - co
         by += ey[j] * c
         bz += ez[j] * c
     return bx, by, bz
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def field_kernel(waves, points, out):  # pragma: no cover - compiled
+    """Field of each particle's own realisation at its points, as the pusher sees it.
+
+    Parameters
+    ----------
+    waves : float64 (n_particles, 6 or 7, n_waves), C-contiguous
+        Packed waves (see module docstring).
+    points : float64 (n_particles, n_points, 3)
+        Positions in ``rho_L0``.
+    out : float64 (n_particles, n_points, 3)
+        Receives the turbulent field ``b`` in ``B0`` (``B0 z`` not included).
+    """
+    n_points = points.shape[1]
+    n_rows = waves.shape[1]
+    for flat in prange(points.shape[0] * n_points):
+        i = flat // n_points
+        p = flat - i * n_points
+        x = points[i, p, 0]
+        y = points[i, p, 1]
+        z = points[i, p, 2]
+        if n_rows == 7:
+            bx, by, bz = _field_xyz(
+                x, y, z, waves[i, 0], waves[i, 1], waves[i, 2], waves[i, 3], waves[i, 4],
+                waves[i, 5], waves[i, 6],
+            )  # fmt: skip
+        else:
+            bx, by = _field_xy(
+                x, y, z, waves[i, 0], waves[i, 1], waves[i, 2], waves[i, 3], waves[i, 4],
+                waves[i, 5],
+            )  # fmt: skip
+            bz = 0.0
+        out[i, p, 0] = bx
+        out[i, p, 1] = by
+        out[i, p, 2] = bz
 
 
 @njit(parallel=True, fastmath=True, cache=True)
