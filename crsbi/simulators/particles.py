@@ -615,9 +615,8 @@ def field_along(waves: WaveSet | None, positions: Any) -> np.ndarray:
     r"""Turbulent field of each particle's own realisation along its positions (compiled).
 
     The same sum of plane waves as :func:`trace_particles` evaluates while pushing
-    (parallel over all points), so it returns the field each particle felt; the NumPy
-    :func:`~crsbi.simulators.turbulence.evaluate_field` is its reference, about ten times
-    slower on one core.
+    (parallel over all points), so it returns the field each particle felt; the slower
+    NumPy :func:`~crsbi.simulators.turbulence.evaluate_field` is its reference.
 
     Parameters
     ----------
