@@ -20,8 +20,7 @@ fi
 seconds=$1
 shift
 common=(--device cuda --length 2048 --n-ref 256 --base-channels 64 --n-levels 6
-    --train-seconds "$seconds" --lr 1e-3 --batch-size 128 --rotations 4 --sampler-study 256
-    --n-jobs 8)
+    --train-seconds "$seconds" --lr 1e-3 --batch-size 128 --rotations 4 --sampler-study 256)
 for run in "$@"; do
     case $run in
         conditional) python3 bench_generative.py "${common[@]}" --alpha 32 --train-alphas 16 64 \
