@@ -8,7 +8,7 @@ shared through ``benchmarks/.cache``) for several training-set sizes and epoch c
 measures its widths on one fixed hold-out set of clean spectra, so the rows differ only by
 data and training length.
 
-Run: ``python benchmarks/bench_inversion_scaling.py [--runs 120000:40 120000:80 200000:80]``
+Run: ``python benchmarks/bench_inversion_scaling.py [--runs 120000:40 120000:80 200000:80 200000:160]``
 (about 20 minutes per 100 000 spectra x 80 epochs on two threads; cached runs are free).
 """
 
@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--runs", type=run_spec, nargs="+",
-        default=[(120000, 40), (120000, 80), (200000, 80)],
+        default=[(120000, 40), (120000, 80), (200000, 80), (200000, 160)],
         help="training-set size and epochs of each Machine A, as N:EPOCHS",
     )  # fmt: skip
     parser.add_argument("--n-test", type=int, default=500)
