@@ -8,8 +8,9 @@ shared through ``benchmarks/.cache``) for several training-set sizes and epoch c
 measures its widths on one fixed hold-out set of clean spectra, so the rows differ only by
 data and training length.
 
-Run: ``python benchmarks/bench_inversion_scaling.py [--runs 120000:40 120000:80 200000:80 200000:160]``
-(about 20 minutes per 100 000 spectra x 80 epochs on two threads; cached runs are free).
+Run: ``python benchmarks/bench_inversion_scaling.py``
+(default ``--runs 120000:40 120000:80 200000:80 200000:160``; about 20 minutes per
+100 000 spectra x 80 epochs on two threads; cached runs are free).
 """
 
 from __future__ import annotations

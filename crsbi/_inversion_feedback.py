@@ -380,7 +380,9 @@ class FeedbackMixin:
         arviz.InferenceData
             ``posterior`` group with one variable per parameter (physical units).
         """
-        import arviz as az
+        from crsbi.utils._imports import import_arviz
+
+        az = import_arviz()
 
         draws = self.sample(x_obs, n_samples)
         if draws.ndim == 3:

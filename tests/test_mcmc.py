@@ -5,8 +5,6 @@ sample size (ESS) reported by arviz, so they do not depend on the chain length t
 convergence loop happens to choose.
 """
 
-import warnings
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -14,10 +12,9 @@ from sklearn.exceptions import ConvergenceWarning
 
 from crsbi.inference.mcmc import MCMCPosterior, sample_posterior_mcmc
 from crsbi.simulators.gaussian_linear import gaussian_linear_posterior, simulate_gaussian_linear
+from crsbi.utils._imports import import_arviz
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", FutureWarning)
-    import arviz as az
+az = import_arviz()
 
 NOISE = 0.1
 

@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from crsbi.inference._common import check_param_names as _check_param_names
 from crsbi.utils import check_finite, check_interval, check_option, check_random_state
+from crsbi.utils._imports import import_arviz
 
 __all__ = [
     "MCMCPosterior",
@@ -111,16 +112,6 @@ def _as_float_array(value: Any) -> np.ndarray:
         return np.asarray(value, dtype=float)
     except (TypeError, ValueError) as exc:
         raise TypeError(message) from exc
-
-
-def _import_arviz() -> Any:
-    """Import arviz lazily (it takes about a second), without its import-time notice."""
-    with warnings.catch_warnings():
-        # arviz announces an upcoming refactor with a FutureWarning at import time
-        warnings.simplefilter("ignore", FutureWarning)
-        import arviz
-
-    return arviz
 
 
 def _check_bounds(low: Any, high: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -580,7 +571,7 @@ default="optimum"
             "autocorr_time": self.autocorr_time_.tolist(),
             "converged": int(self.converged_),
         }
-        arviz = _import_arviz()
+        arviz = import_arviz()
         with warnings.catch_warnings():
             # arviz guesses a transposed array when there are more chains than draws;
             # here the layout is (walker, draw) by construction

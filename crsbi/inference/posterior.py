@@ -774,7 +774,9 @@ default="zuko_maf"
             ``param_names_``), one chain, and an ``observed_data`` group holding
             ``x_obs`` as ``x``.
         """
-        import arviz as az
+        from crsbi.utils._imports import import_arviz
+
+        az = import_arviz()
 
         n_samples = self.n_posterior_samples if n_samples is None else n_samples
         X, single = self._validate_observations(x_obs)
