@@ -182,17 +182,6 @@ def test_plots(fitted):
         plot_test_statistic([], source)
 
 
-def test_demo_step(tmp_path):
-    from crsbi.demos import DemoContext
-    from crsbi.demos.anisotropy import anisotropy
-
-    figures = anisotropy(DemoContext(output_dir=tmp_path, verbose=0))
-    assert (tmp_path / "anisotropy_statistic.png").is_file()
-    # 400 fresh null maps at alpha = 0.01 (threshold from 299 maps: level 3/300)
-    assert figures["CNN false-positive rate (alpha 0.01, fresh maps)"] < 0.04
-    assert 0 <= figures["CNN power at eta = 0.15"] <= 1
-
-
 def test_minimal_fraction_search_survives_power_lost_far_from_training():
     # a z-test whose power Phi(40 eta - z_alpha) collapses to 0 above eta = 0.5, as a CNN
     # trained at small eta can do at eta = 1: the search must still find the true crossing

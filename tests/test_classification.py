@@ -168,12 +168,3 @@ def test_table_undefined_precision_and_errors():
         classification_table(["a"], ["a", "b"])
     with pytest.raises(ValueError, match="does not list"):
         classification_table(["a", "b"], ["a", "b"], labels=["a"])
-
-
-def test_demo_step_writes_figure(tmp_path):
-    from crsbi.demos import DemoContext
-    from crsbi.demos.classification import classification
-
-    out = classification(DemoContext(output_dir=tmp_path, verbose=0))
-    assert (tmp_path / "classification_confusion_saliency.png").exists()
-    assert out["test accuracy (chance 1/3)"] > 0.7

@@ -321,14 +321,3 @@ def test_predict_errors(machine_a):
     simulator = functools.partial(simulate_toy_spectra)
     with pytest.raises(ValueError, match="tolerance"):
         machine_a.refit_feedback(np.ones((2, 420)), simulator, tolerance=-1)
-
-
-def test_demo_step(tmp_path):
-    from crsbi.demos import DemoContext
-    from crsbi.demos.inversion import inversion
-
-    out = inversion(DemoContext(output_dir=tmp_path, verbose=0))
-    assert (tmp_path / "inversion_spectra.png").exists()
-    # the spectral slope delta is learned to better than 10 % from 1500 spectra
-    assert out["delta: 68% half-width of rel. error [%]"] < 10
-    assert out["hold-out R^2 (whitened, mean)"] > 0.3
