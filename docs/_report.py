@@ -93,8 +93,8 @@ PAPERS: tuple[Paper, ...] = (
             "(docs/galactic.md), so absolute parameter values differ; training sets are "
             "smaller than the paper's 2e5 spectra (1.2e5 in the main run) and training far "
             "shorter, so the learning systematics for delta and D0 are 2-3 times wider than "
-            "published; with 2e5 spectra and 80 epochs Machine A reaches delta 0.39/0.48 %, D0 "
-            "1.5 % (about twice the paper's) and z_h 1.3 % (the paper's)."
+            "published; with 2e5 spectra and 160 epochs Machine A reaches delta 0.36/0.42 %, D0 "
+            "1.3 % (1.5-2x the paper's) and z_h 1.05 % (narrower than the paper's)."
         ),
         figures=(
             "bench_galactic_spectra.png",
