@@ -77,6 +77,8 @@ PAPERS: tuple[Paper, ...] = (
                 "--npe-ensemble 3",
             ),
             ("inversion_scaling", "python benchmarks/bench_inversion_scaling.py"),
+            ("inversion_efficiency", "python benchmarks/bench_inversion_efficiency.py"),
+            ("inversion_efficiency_widths", "python benchmarks/bench_inversion_efficiency.py"),
             (
                 "inversion_ams02",
                 "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 6000 "
