@@ -26,8 +26,8 @@ The best chi^2 is the lowest of a multi-start local fit of the mock itself and e
 scored set.
 
 Run: ``python benchmarks/bench_inversion_efficiency.py [--sigmas 0.03 0.1]`` (about
-12 minutes per network of 120 000 spectra x 40 epochs on two threads; cached networks
-are free).
+10 minutes per network of 120 000 spectra x 40 epochs on two threads; cached networks
+are free; 45 minutes in all with nothing cached, 5 with the networks cached).
 """
 
 from __future__ import annotations
