@@ -456,7 +456,12 @@ class FeedbackMixin:
         pseudo = pseudo.reshape(len(pseudo), -1)
         self._validate_predict_data(pseudo)
         floor = tau_floor * (self.whitener_.high_ - self.whitener_.low_)
-        X_train, y_train = self.X_fit_, self.y_fit_
+        if not hasattr(self, "X_fit_") and max_rounds > 0:
+            raise ValueError(
+                "refit_feedback retrains on the training data, which drop_training_data() "
+                "removed; use max_rounds=0 (the tau check alone) or fit again."
+            )
+        X_train, y_train = getattr(self, "X_fit_", None), getattr(self, "y_fit_", None)
         history: list[dict[str, Any]] = []
         bar = tqdm(range(max_rounds + 1), desc="feedback", disable=self.verbose == 0, leave=False)
         for round_ in bar:
@@ -472,7 +477,7 @@ class FeedbackMixin:
                     "round": round_,
                     "fraction": fraction,
                     "median_mean_abs_tau": float(np.median(score)),
-                    "n_train": len(X_train),
+                    "n_train": None if X_train is None else len(X_train),
                     "converged": converged,
                     "tau": tau,
                 }

@@ -204,7 +204,8 @@ callbacks, verbose
         Per-epoch NPE losses (``posterior=True`` only); ``history_`` and ``module_``
         then describe the pre-trained regression (or the NPE without pre-training).
     X_fit_, y_fit_ : ndarray
-        The training data (kept for :meth:`refit_feedback`).
+        The training data (kept for :meth:`refit_feedback`; :meth:`drop_training_data`
+        removes them before saving).
     feedback_history_ : list of dict
         Set by :meth:`refit_feedback`.
     module_, history_, n_iter_, best_epoch_, device_
@@ -493,6 +494,39 @@ callbacks, verbose
             self.validation_relative_error_ = (pred - true) / true
 
     # -------------------------------------------------------------- predict
+    def drop_training_data(self) -> PropagationInverter:
+        """Forget the stored training data, so that a saved model is small.
+
+        ``fit`` keeps ``X_fit_`` and ``y_fit_`` for :meth:`refit_feedback`, which
+        retrains on them: a Machine fitted on 120 000 spectra of 420 values pickles to
+        about 400 MB, nearly all of it training data. Afterwards ``predict``,
+        ``refine``, ``score`` and the posterior methods work as before, and
+        :meth:`refit_feedback` only with ``max_rounds=0`` (the tau check alone).
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import pickle
+        >>> from crsbi._inversion_toy import simulate_toy_spectra
+        >>> from crsbi.inversion import PropagationInverter
+        >>> from crsbi.simulators.galactic import PRIOR_BOUNDS
+        >>> low, high = np.array(list(PRIOR_BOUNDS.values())).T
+        >>> theta = np.random.default_rng(0).uniform(low, high, (200, 10))
+        >>> model = PropagationInverter(max_epochs=1, device="cpu", random_state=0,
+        ...                             verbose=0).fit(simulate_toy_spectra(theta), theta)
+        >>> before = len(pickle.dumps(model))
+        >>> small = model.drop_training_data()
+        >>> hasattr(small, "X_fit_"), len(pickle.dumps(small)) < before - 200 * 420 * 8
+        (False, True)
+        """
+        check_is_fitted(self, "whitener_")
+        for name in ("X_fit_", "y_fit_"):
+            self.__dict__.pop(name, None)
+        return self
+
     def _predict_physical(self, inputs: np.ndarray) -> np.ndarray:
         w = self._forward(inputs).numpy().astype(np.float64)
         return self.whitener_.inverse_transform(np.clip(w, 0.0, 1.0))

@@ -109,6 +109,15 @@ def test_feedback_stops_by_its_rule(data):
     assert history[-1]["fraction"] == np.mean(np.abs(tau).mean(axis=1) < 1e-12)
     with pytest.raises(ValueError, match="simulator"):
         model.refit_feedback(pseudo, lambda t: np.ones((len(t), 7)))
+    # without its training data the model predicts the same and checks tau, but cannot retrain
+    before = model.predict(pseudo)
+    model.drop_training_data()
+    assert not hasattr(model, "X_fit_") and not hasattr(model, "y_fit_")
+    np.testing.assert_array_equal(model.predict(pseudo), before)
+    model.refit_feedback(pseudo, simulate_toy_spectra, tolerance=1e-12, max_rounds=0)
+    np.testing.assert_array_equal(model.feedback_history_[0]["tau"], tau)
+    with pytest.raises(ValueError, match="drop_training_data"):
+        model.refit_feedback(pseudo, simulate_toy_spectra, max_rounds=1)
 
 
 def test_feedback_tau_definition():
