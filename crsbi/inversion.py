@@ -493,7 +493,6 @@ callbacks, verbose
         with np.errstate(divide="ignore", invalid="ignore"):
             self.validation_relative_error_ = (pred - true) / true
 
-    # -------------------------------------------------------------- predict
     def drop_training_data(self) -> PropagationInverter:
         """Forget the stored training data, so that a saved model is small.
 
@@ -527,6 +526,7 @@ callbacks, verbose
             self.__dict__.pop(name, None)
         return self
 
+    # -------------------------------------------------------------- predict
     def _predict_physical(self, inputs: np.ndarray) -> np.ndarray:
         w = self._forward(inputs).numpy().astype(np.float64)
         return self.whitener_.inverse_transform(np.clip(w, 0.0, 1.0))
