@@ -142,6 +142,9 @@ def main() -> None:
         help="also sample with DDIM at 4x the steps and with the full ancestral chain "
         "(first N series; results named *_samplers)",
     )  # fmt: skip
+    parser.add_argument(
+        "--tag", default="", help="appended to the results' name (keeps other runs' results)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     spg = 100
@@ -161,6 +164,8 @@ def main() -> None:
         name += "_gpu"
     if args.sampler_study:
         name += "_samplers"
+    if args.tag:
+        name += f"_{args.tag}"
     hardware = (
         f"{args.threads} CPU thread(s)"
         if args.device == "cpu"
@@ -259,7 +264,8 @@ def main() -> None:
     ancestral_s = time.perf_counter() - t0
 
     V_ref, V_train = ref.velocities, train.velocities[: args.n_ref]
-    if conditional:  # no training data at this alpha: a second fresh simulation is the floor
+    if conditional or args.n_ref > len(V_train):
+        # no training data at this alpha (or too few): a second fresh simulation is the floor
         V_train = simulate_trajectories(
             alpha,
             args.n_ref,
@@ -381,8 +387,13 @@ def main() -> None:
     notes = (
         f"alpha = {alpha:g}, isotropic turbulence b = 1, {spg} steps per gyration, series of "
         f"{args.length} steps ({args.length / spg:.1f} gyro-periods); {args.n_train} training "
-        f"series (campaign built in {build_s:.0f} s), {args.n_ref} fresh reference series. "
-        f"DDPM: {args.schedule} schedule, {args.prediction}-prediction. "
+        f"series (campaign built in {build_s:.0f} s), {args.n_ref} fresh reference series"
+        + (
+            " (the noise floor: a second fresh simulation of as many series). "
+            if args.n_ref > args.n_train and not conditional
+            else ". "
+        )
+        + f"DDPM: {args.schedule} schedule, {args.prediction}-prediction. "
         f"Model: {args.representation} channels, every {args.stride}th sample modelled "
         f"(cubic spline back to every sample), EMA {args.ema:g} of the weights, training set "
         f"x{args.rotations} by random rotations about B0. "
