@@ -264,7 +264,8 @@ def main() -> None:
     ancestral_s = time.perf_counter() - t0
 
     V_ref, V_train = ref.velocities, train.velocities[: args.n_ref]
-    if conditional or args.n_ref > len(V_train):
+    fresh_floor = conditional or args.n_ref > len(V_train)
+    if fresh_floor:
         # no training data at this alpha (or too few): a second fresh simulation is the floor
         V_train = simulate_trajectories(
             alpha,
@@ -390,7 +391,7 @@ def main() -> None:
         f"series (campaign built in {build_s:.0f} s), {args.n_ref} fresh reference series"
         + (
             " (the noise floor: a second fresh simulation of as many series). "
-            if args.n_ref > args.n_train and not conditional
+            if fresh_floor and not conditional
             else ". "
         )
         + f"DDPM: {args.schedule} schedule, {args.prediction}-prediction. "
