@@ -16,9 +16,21 @@ flushed, ``fsync``-ed and renamed with :func:`os.replace`, then the directory is
 process is killed at; the worst a kill leaves behind is a ``*.tmp`` file, which the
 next run deletes (under the lock) and readers ignore.
 
+Integrity (format version 2)
+----------------------------
+Chunk and consolidated files start with a 512-byte HDF5 *user block*, which HDF5
+readers skip, holding the line ``crsbi-sha256 <64 hex digits>`` padded with zeros: the
+SHA-256 of every byte after the user block. Every read checks it before HDF5 parses
+the file, so a flipped bit or overwritten bytes anywhere, data or metadata, raise
+``ValueError`` naming the file. ``manifest.json`` holds ``fingerprint``, the SHA-256
+of its canonical ``seed`` and ``config`` (see :func:`describe`), checked on every
+read. Stores of format version 1 (no checksums, objects described by class and repr
+only) are still read and resumed, with a warning; their chunks are read unverified.
+
 Workers only compute: :func:`simulate_chunk` returns arrays to the process that
 called ``Campaign.run``, which alone writes. Dask workers therefore need no access to
-the campaign directory.
+the campaign directory. Workers of the local process backends stop themselves when
+that process dies, even by ``kill -9`` (see :func:`_watch_parent`).
 """
 
 from __future__ import annotations
@@ -32,6 +44,8 @@ import json
 import math
 import os
 import re
+import sys
+import threading
 import time
 import traceback
 import uuid
@@ -54,10 +68,12 @@ __all__ = [
     "SimulationStatus",
     "assemble",
     "campaign_lock",
+    "checksums_required",
     "chunk_path",
     "completed_chunks",
     "describe",
     "execute",
+    "fingerprint",
     "normalize",
     "open_manifest",
     "read_chunk",
@@ -70,6 +86,7 @@ __all__ = [
     "sha256",
     "simulate_chunk",
     "stored_x_dim",
+    "verify_checksum",
     "write_chunk",
     "write_consolidated",
     "write_manifest",
@@ -77,7 +94,8 @@ __all__ = [
 
 FORMAT = "crsbi-campaign"
 CONSOLIDATED_FORMAT = "crsbi-campaign-consolidated"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_FORMAT_VERSIONS = (1, 2)
 MANIFEST = "manifest.json"
 CHUNK_DIR = "chunks"
 LOCK = ".lock"
@@ -86,6 +104,14 @@ CHUNK_FIELDS = ("index", "theta", "x", "seed", "status", "message")
 _CHUNK_NAME = re.compile(r"^chunk_(\d+)\.h5$")
 _MESSAGE_LENGTH = 2000
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_MAX_DEPTH = 32  # nesting levels of a configuration description
+_MAX_DIFFERENCES = 12  # configuration differences listed in an error
+_FORMAT_2_KEYS = ("params", "fitted", "state", "attributes")  # object keys new in format 2
+_USERBLOCK_SIZE = 512  # HDF5 user block holding the checksum header
+_CHECKSUM_MAGIC = b"crsbi-sha256 "
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_PROCESS_BACKENDS = ("loky", "multiprocessing")  # workers are child processes of the run
+_WATCHDOG_INTERVAL_S = 0.5
 
 
 def _fsync_directory(directory: Path) -> None:
@@ -149,12 +175,26 @@ def read_manifest(root: Path) -> dict[str, Any]:
         raise ValueError(f"{path} is not a readable campaign manifest: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise ValueError(f"{path} was not written by crsbi.campaign.")
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_FORMAT_VERSIONS:
         raise ValueError(
             f"{path} has campaign format version {manifest.get('format_version')!r}; this crsbi "
-            f"reads version {FORMAT_VERSION} only."
+            f"reads versions {', '.join(map(str, READABLE_FORMAT_VERSIONS))} only (a newer "
+            "crsbi wrote it?)."
+        )
+    if manifest["format_version"] >= 2 and manifest.get("fingerprint") != fingerprint(
+        manifest.get("seed"), manifest.get("config")
+    ):
+        raise ValueError(
+            f"{path} is damaged or was edited: its 'fingerprint' does not match its 'seed' "
+            "and 'config', so which configuration produced the chunks is unknown. Restore "
+            "it from a copy of the campaign, or delete the directory to start over."
         )
     return manifest
+
+
+def checksums_required(manifest: dict[str, Any]) -> bool:
+    """Whether every chunk of a campaign with this manifest must carry a checksum."""
+    return manifest["format_version"] >= 2
 
 
 # ---------------------------------------------------------------------------- chunks
@@ -205,17 +245,91 @@ def _to_hdf5(group: h5py.Group, arrays: dict[str, np.ndarray]) -> None:
 
 
 def write_chunk(root: Path, chunk: int, arrays: dict[str, np.ndarray], attrs: dict) -> Path:
-    """Write one chunk file atomically; the HDF5 image is built in memory first."""
+    """Write one chunk file atomically, with its checksum; the image is built in memory."""
     buffer = io.BytesIO()
-    with h5py.File(buffer, "w") as file:
+    with h5py.File(buffer, "w", userblock_size=_USERBLOCK_SIZE) as file:
         _to_hdf5(file, arrays)
         file.attrs.update(attrs)
+    image = buffer.getbuffer()
+    image[:_USERBLOCK_SIZE] = _checksum_header(hashlib.sha256(image[_USERBLOCK_SIZE:]))
     final = chunk_path(root, chunk)
-    _atomic_write_bytes(final, buffer.getvalue())
+    _atomic_write_bytes(final, image)
     return final
 
 
-def _open(path: Path) -> h5py.File:
+def _checksum_header(digest: Any) -> bytes:
+    """Return the user block of a file whose bytes after it have the SHA-256 ``digest``."""
+    header = _CHECKSUM_MAGIC + digest.hexdigest().encode("ascii") + b"\n"
+    return header.ljust(_USERBLOCK_SIZE, b"\0")
+
+
+def _remedy(path: Path) -> str:
+    if path.parent.name == CHUNK_DIR and _CHUNK_NAME.match(path.name):
+        return (
+            f"Delete {path} and run the campaign again: that chunk is simulated anew, "
+            "with the same samples (seeds depend on the sample index only)."
+        )
+    return f"Delete {path} and write it again with consolidate_campaign."
+
+
+def verify_checksum(path: Path) -> bool:
+    """Check the SHA-256 header of a campaign file.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        Chunk or consolidated file.
+
+    Returns
+    -------
+    bool
+        ``True`` when the checksum matches, ``False`` for a plain HDF5 file without one
+        (written by crsbi before format version 2).
+
+    Raises
+    ------
+    ValueError
+        If the header or any byte after it is damaged; the message names the file
+        and the remedy.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        header = file.read(_USERBLOCK_SIZE)
+        if header.startswith(_HDF5_SIGNATURE):
+            return False
+        if not header.startswith(_CHECKSUM_MAGIC) or len(header) < _USERBLOCK_SIZE:
+            raise ValueError(
+                f"{path} is not a readable HDF5 file: it starts with neither crsbi's "
+                "checksum header nor the HDF5 signature (damaged, truncated, or not a "
+                f"campaign file). {_remedy(path)}"
+            )
+        while block := file.read(1 << 20):
+            digest.update(block)
+    stored = header[len(_CHECKSUM_MAGIC) :].partition(b"\n")[0].decode("ascii", "replace")
+    if stored != digest.hexdigest():
+        raise ValueError(
+            f"{path} is damaged: its bytes do not match the SHA-256 checksum written with "
+            f"it (stored {stored[:16]}..., computed {digest.hexdigest()[:16]}...), so its "
+            f"samples cannot be trusted. {_remedy(path)}"
+        )
+    return True
+
+
+def _open(path: Path, *, require_checksum: bool = True) -> h5py.File:
+    """Open a campaign file for reading once its checksum is verified."""
+    if not verify_checksum(path) and require_checksum:
+        _missing_checksum(path)
+    return _open_hdf5(path)
+
+
+def _missing_checksum(path: Path) -> None:
+    raise ValueError(
+        f"{path} carries no checksum, but every file of a campaign of format version 2 "
+        f"does: it was replaced by another file, or its header was erased. {_remedy(path)}"
+    )
+
+
+def _open_hdf5(path: Path) -> h5py.File:
     try:
         # no HDF5 file locking: the files never change once renamed into place, and
         # locking fails on some network file systems
@@ -224,28 +338,38 @@ def _open(path: Path) -> h5py.File:
         raise ValueError(
             f"{path} is not a readable HDF5 file ({exc}). Campaign files are renamed into "
             "place only once complete, so this points at a damaged disk or a file copied "
-            "half-way; delete it and run the campaign again to recompute that chunk."
+            f"half-way. {_remedy(path)}"
         ) from exc
 
 
-def read_chunk_attrs(path: Path) -> dict[str, Any]:
-    """Attributes of a chunk file (cheap: no array is read)."""
-    with _open(path) as file:
+def read_chunk_attrs(path: Path, *, require_checksum: bool = True) -> dict[str, Any]:
+    """Attributes of a chunk file (the whole file is read to verify its checksum)."""
+    with _open(path, require_checksum=require_checksum) as file:
         return {key: _plain(value) for key, value in file.attrs.items()}
 
 
-def read_chunk(path: Path, fields: tuple[str, ...] = CHUNK_FIELDS) -> dict[str, Any]:
-    """Arrays ``fields`` of a chunk file, plus its attributes under ``"attrs"``."""
-    with _open(path) as file:
-        out: dict[str, Any] = {}
-        for name in fields:
-            if name not in file:
-                raise ValueError(f"{path} has no {name!r} dataset; it is not a campaign chunk.")
-            dataset = file[name]
-            out[name] = (
-                np.asarray(dataset.asstr()[()], dtype=object) if name == "message" else dataset[()]
-            )
-        out["attrs"] = {key: _plain(value) for key, value in file.attrs.items()}
+def read_chunk(
+    path: Path, fields: tuple[str, ...] = CHUNK_FIELDS, *, require_checksum: bool = True
+) -> dict[str, Any]:
+    """Arrays ``fields`` of a chunk file, plus its attributes under ``"attrs"``.
+
+    The checksum is verified first; ``require_checksum=False`` also accepts a file
+    without one (stores of format version 1).
+    """
+    with _open(path, require_checksum=require_checksum) as file:
+        return _read_fields(file, path, fields)
+
+
+def _read_fields(file: h5py.File, path: Path, fields: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in fields:
+        if name not in file:
+            raise ValueError(f"{path} has no {name!r} dataset; it is not a campaign chunk.")
+        dataset = file[name]
+        out[name] = (
+            np.asarray(dataset.asstr()[()], dtype=object) if name == "message" else dataset[()]
+        )
+    out["attrs"] = {key: _plain(value) for key, value in file.attrs.items()}
     return out
 
 
@@ -295,20 +419,24 @@ def campaign_lock(root: Path) -> Iterator[None]:
 
 
 def write_consolidated(path: Path, arrays: dict[str, np.ndarray], manifest: dict) -> None:
-    """Write every sample into one HDF5 file, through a temporary file and a rename."""
+    """Write every sample into one HDF5 file with its checksum, through a rename."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temporary_name(path)
     try:
-        with h5py.File(tmp, "w") as file:
+        with h5py.File(tmp, "w", userblock_size=_USERBLOCK_SIZE) as file:
             _to_hdf5(file, arrays)
             file.attrs["format"] = CONSOLIDATED_FORMAT
             file.attrs["format_version"] = FORMAT_VERSION
             file.attrs["manifest"] = json.dumps(manifest)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        with open(tmp, "r+b") as file:
+            file.seek(_USERBLOCK_SIZE)
+            digest = hashlib.sha256()
+            while block := file.read(1 << 20):
+                digest.update(block)
+            file.seek(0)
+            file.write(_checksum_header(digest))
+            file.flush()
+            os.fsync(file.fileno())
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -318,11 +446,14 @@ def write_consolidated(path: Path, arrays: dict[str, np.ndarray], manifest: dict
 
 def read_consolidated(path: Path) -> tuple[dict[str, np.ndarray], dict]:
     """Arrays and manifest of a file written by :func:`write_consolidated`."""
-    with _open(path) as file:
+    verified = verify_checksum(path)
+    with _open_hdf5(path) as file:
         if _plain(file.attrs.get("format")) != CONSOLIDATED_FORMAT:
             raise ValueError(f"{path} is not a consolidated crsbi campaign file.")
+        if not verified and _plain(file.attrs.get("format_version")) != 1:
+            _missing_checksum(path)  # only files of format version 1 have none
         manifest = json.loads(_plain(file.attrs["manifest"]))
-    arrays = read_chunk(path)
+        arrays = _read_fields(file, path, CHUNK_FIELDS)
     arrays.pop("attrs")
     return arrays, manifest
 
@@ -384,39 +515,186 @@ def _qualified_name(obj: Any) -> str:
     return f"{module}.{name}"
 
 
+def _canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 def describe(value: Any) -> Any:
-    """Describe a simulator, prior or argument as JSON that is stable across processes."""
+    """Describe a simulator, prior or argument as JSON that is stable across processes.
+
+    Numbers, strings, lists and dictionaries are kept; arrays (NumPy, and torch tensors)
+    become their shape, dtype and the SHA-256 of their bytes; functions and classes
+    their qualified name; ``functools.partial`` its function and arguments. Any other
+    object becomes its class, its ``repr`` (memory addresses removed) and
+
+    - ``params``: its estimator-style ``get_params(deep=False)``, described in turn
+      (so nested estimators are covered), plus ``fitted``, a digest of the arrays and
+      tensors among its fitted attributes (public names ending in ``_``); or
+    - ``state``: the ``state_dict()`` of a ``torch.nn.Module``; or else
+    - ``attributes``: its public attributes (``vars()``, names not starting with
+      ``_``), described in turn.
+
+    Objects of the standard library, and wrappers of a function (numba dispatchers,
+    decorators setting ``__wrapped__``) are described by their ``repr`` only: their
+    attributes hold runtime state, not configuration. Cycles and nesting deeper than
+    32 levels are cut the same way.
+
+    Parameters
+    ----------
+    value : object
+        Simulator, prior, or a part of one.
+
+    Returns
+    -------
+    object
+        A JSON-serialisable description; equal descriptions mean equal configurations.
+    """
+    return _describe(value, ())
+
+
+def _describe(value: Any, stack: tuple[int, ...]) -> Any:
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else repr(value)
     if isinstance(value, np.generic):
-        return describe(value.item())
+        return _describe(value.item(), stack)
     if isinstance(value, np.ndarray):
         if value.dtype == object:
-            return describe(value.tolist())
-        return {
-            "array": {
-                "shape": list(value.shape),
-                "dtype": str(value.dtype),
-                "sha256": sha256(value),
-            }
-        }
+            return _describe(value.tolist(), stack)
+        return _describe_array(value, str(value.dtype))
     if isinstance(value, functools.partial):
         return {
-            "partial": describe(value.func),
-            "args": [describe(arg) for arg in value.args],
-            "keywords": {key: describe(arg) for key, arg in sorted(value.keywords.items())},
+            "partial": _describe(value.func, stack),
+            "args": [_describe(arg, stack) for arg in value.args],
+            "keywords": {key: _describe(arg, stack) for key, arg in sorted(value.keywords.items())},
         }
     if isinstance(value, list | tuple):
-        return [describe(item) for item in value]
+        return [_describe(item, stack) for item in value]
     if isinstance(value, dict):
-        return {str(key): describe(item) for key, item in value.items()}
+        return {str(key): _describe(item, stack) for key, item in value.items()}
+    if isinstance(value, set | frozenset):
+        return {"set": sorted((_describe(item, stack) for item in value), key=_canonical_json)}
+    if inspect.ismodule(value):
+        return {"module": value.__name__}
     if inspect.isfunction(value) or inspect.isbuiltin(value) or inspect.isclass(value):
         return {"callable": _qualified_name(value)}
     if inspect.ismethod(value):
-        return {"method": _qualified_name(value), "of": describe(value.__self__)}
-    return {"object": _qualified_name(type(value)), "repr": _ADDRESS.sub("", repr(value))}
+        return {"method": _qualified_name(value), "of": _describe(value.__self__, stack)}
+    tensor = _torch_tensor_bytes(value)
+    if tensor is not None:
+        return _describe_array(tensor, str(value.dtype), shape=tuple(value.shape))
+    return _describe_object(value, stack)
+
+
+def _describe_array(
+    array: np.ndarray, dtype: str, shape: tuple[int, ...] | None = None
+) -> dict[str, Any]:
+    shape = array.shape if shape is None else shape
+    return {"array": {"shape": list(shape), "dtype": dtype, "sha256": sha256(array)}}
+
+
+def _torch_tensor_bytes(value: Any) -> np.ndarray | None:
+    """Raw bytes of a torch tensor as a uint8 array (any dtype, any device), else None."""
+    torch = sys.modules.get("torch")  # a tensor exists only once torch is imported
+    if torch is None or not isinstance(value, torch.Tensor):
+        return None
+    try:
+        flat = value.detach().to("cpu").contiguous().reshape(-1)
+        return flat.view(torch.uint8).numpy()
+    except (RuntimeError, TypeError):  # sparse, quantized or meta tensors: by repr
+        return None
+
+
+def _describe_object(value: Any, stack: tuple[int, ...]) -> dict[str, Any]:
+    description: dict[str, Any] = {
+        "object": _qualified_name(type(value)),
+        "repr": _ADDRESS.sub("", repr(value)),
+    }
+    if id(value) in stack or len(stack) >= _MAX_DEPTH or _opaque(value):
+        return description
+    stack = (*stack, id(value))
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(value, torch.nn.Module):
+        description["state"] = _describe(dict(value.state_dict()), stack)
+        return description
+    params = _estimator_params(value)
+    if params is not None:
+        description["params"] = _describe(params, stack)
+        attributes = _public_attributes(value)
+        fitted = {key: item for key, item in attributes.items() if key.endswith("_")}
+        digests = list(_array_digests(_describe(fitted, stack)))
+        if digests:
+            description["fitted"] = hashlib.sha256(
+                _canonical_json(digests).encode("utf-8")
+            ).hexdigest()
+        return description
+    attributes = _public_attributes(value)
+    if attributes:
+        description["attributes"] = _describe(attributes, stack)
+    return description
+
+
+def _opaque(value: Any) -> bool:
+    """Whether ``value``'s attributes are runtime state rather than configuration."""
+    module = type(value).__module__.partition(".")[0]
+    if module in sys.stdlib_module_names or module == "builtins":
+        return True
+    wrapped = getattr(value, "__wrapped__", None) or getattr(value, "py_func", None)
+    return inspect.isfunction(wrapped)
+
+
+def _estimator_params(value: Any) -> dict[str, Any] | None:
+    """``value.get_params(deep=False)`` for an estimator-like object, else None."""
+    get_params = getattr(value, "get_params", None)
+    if not callable(get_params):
+        return None
+    try:
+        try:
+            params = get_params(deep=False)
+        except TypeError:
+            params = get_params()
+    except Exception:  # a broken get_params: fall back to the attributes
+        return None
+    return dict(params) if isinstance(params, dict) else None
+
+
+def _public_attributes(value: Any) -> dict[str, Any]:
+    try:
+        attributes = vars(value)
+    except TypeError:  # no __dict__ (slots, extension types)
+        return {}
+    return {
+        str(key): attributes[key]
+        for key in sorted(attributes, key=str)
+        if not str(key).startswith("_")
+    }
+
+
+def _array_digests(description: Any) -> Iterator[Any]:
+    """Array descriptions and nested fitted digests in ``description``, in order."""
+    if isinstance(description, dict):
+        for key, item in description.items():
+            if key in ("array", "fitted"):
+                yield item
+            else:
+                yield from _array_digests(item)
+    elif isinstance(description, list):
+        for item in description:
+            yield from _array_digests(item)
+
+
+def _legacy_description(description: Any) -> Any:
+    """Return ``description`` as format version 1 wrote it: objects by class and repr."""
+    if isinstance(description, dict):
+        return {
+            key: _legacy_description(item)
+            for key, item in description.items()
+            if not ("object" in description and key in _FORMAT_2_KEYS)
+        }
+    if isinstance(description, list):
+        return [_legacy_description(item) for item in description]
+    return description
 
 
 def normalize(config: dict[str, Any]) -> dict[str, Any]:
@@ -424,8 +702,14 @@ def normalize(config: dict[str, Any]) -> dict[str, Any]:
     return json.loads(json.dumps(config))
 
 
-def open_manifest(plan: Plan, *, create: bool) -> int:
-    """Check ``plan`` against the stored manifest (creating it if allowed); return the seed."""
+def fingerprint(seed: int, config: dict[str, Any]) -> str:
+    """SHA-256 of the seed and configuration of a campaign (canonical JSON)."""
+    text = _canonical_json({"seed": seed, "config": config})
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def open_manifest(plan: Plan, *, create: bool) -> dict[str, Any]:
+    """Check ``plan`` against the stored manifest (creating it if allowed); return it."""
     try:
         manifest = read_manifest(plan.root)
     except FileNotFoundError:
@@ -445,23 +729,34 @@ def open_manifest(plan: Plan, *, create: bool) -> int:
                 "crsbi_version": __version__,
                 "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "seed": seed,
+                "fingerprint": fingerprint(seed, plan.config),
                 "config": plan.config,
             },
         )
-        return seed
-    stored = manifest.get("config", {})
-    differences = [
-        f"{key}: {_short(stored.get(key))} there, {_short(plan.config.get(key))} here"
-        for key in sorted(set(stored) | set(plan.config))
-        if stored.get(key) != plan.config.get(key)
-    ]
+        return read_manifest(plan.root)
+    config = plan.config
+    if manifest["format_version"] == 1:
+        config = _legacy_description(config)
+        warnings.warn(
+            f"The campaign at {plan.root} was created by crsbi "
+            f"{manifest.get('crsbi_version')}, which recorded only the class and repr of "
+            "the simulator and prior, and no chunk checksums: a change of their other "
+            "attributes, or a damaged chunk file, goes undetected. Start a new campaign "
+            "to have both checked.",
+            UserWarning,
+            stacklevel=3,
+        )
+    differences = _differences(manifest.get("config", {}), config)
     if plan.seed is not None and plan.seed != manifest["seed"]:
         differences.insert(0, f"seed (random_state): {manifest['seed']} there, {plan.seed} here")
     if differences:
+        shown = differences[:_MAX_DIFFERENCES]
+        if len(differences) > len(shown):
+            shown.append(f"... and {len(differences) - len(shown)} more")
         raise ValueError(
             f"The campaign at {plan.root} was created with a different configuration, and "
             "samples of two configurations must not be mixed:\n  "
-            + "\n  ".join(differences)
+            + "\n  ".join(shown)
             + "\nUse another path for the new configuration, or delete this directory to "
             "start over."
         )
@@ -473,7 +768,30 @@ def open_manifest(plan: Plan, *, create: bool) -> int:
             UserWarning,
             stacklevel=3,
         )
-    return int(manifest["seed"])
+    return manifest
+
+
+def _differences(stored: Any, current: Any, where: str = "") -> list[str]:
+    """Dotted paths where two descriptions differ, with both values."""
+    if isinstance(stored, dict) and isinstance(current, dict):
+        found = []
+        for key in sorted(set(stored) | set(current)):
+            path = f"{where}.{key}" if where else key
+            if key not in stored or key not in current:
+                there = _short(stored[key]) if key in stored else "absent"
+                here = _short(current[key]) if key in current else "absent"
+                found.append(f"{path}: {there} there, {here} here")
+            else:
+                found += _differences(stored[key], current[key], path)
+        return found
+    if isinstance(stored, list) and isinstance(current, list) and len(stored) == len(current):
+        found = []
+        for i, (left, right) in enumerate(zip(stored, current, strict=True)):
+            found += _differences(left, right, f"{where}[{i}]")
+        return found
+    if stored == current:
+        return []
+    return [f"{where}: {_short(stored)} there, {_short(current)} here"]
 
 
 def _short(value: Any, limit: int = 160) -> str:
@@ -549,6 +867,47 @@ def _simulate_one(
     return SimulationStatus.OK, x, ""
 
 
+_watchdog_lock = threading.Lock()
+_watchdog_pid: int | None = None  # the process whose watchdog runs
+
+
+def _watch_parent(campaign_pid: int | None) -> None:
+    """In a worker process, start (once) a thread that ends it when its parent dies.
+
+    joblib's loky workers are children of the process that called ``Campaign.run``
+    (multiprocessing's are too, or of its fork server) and outlive a ``kill -9`` of it
+    for minutes, until loky's idle timeout, holding CPUs and memory. A daemon thread
+    polls ``os.getppid()`` every :data:`_WATCHDOG_INTERVAL_S` seconds and calls
+    ``os._exit`` once it changes: the parent died and the worker was re-parented. Its
+    result could not be delivered anyway.
+
+    Parameters
+    ----------
+    campaign_pid : int or None
+        Process id of the campaign process; ``None`` (threads, Dask) or this very
+        process (``n_jobs=1``) start nothing.
+    """
+    global _watchdog_pid
+    if campaign_pid is None or os.getpid() == campaign_pid or os.name != "posix":
+        return
+    with _watchdog_lock:
+        if _watchdog_pid == os.getpid():  # started already (a fork child has none)
+            return
+        _watchdog_pid = os.getpid()
+        threading.Thread(
+            target=_exit_when_orphaned,
+            args=(os.getppid(),),
+            name="crsbi-campaign-watchdog",
+            daemon=True,
+        ).start()
+
+
+def _exit_when_orphaned(parent_pid: int) -> None:
+    while os.getppid() == parent_pid:
+        time.sleep(_WATCHDOG_INTERVAL_S)
+    os._exit(1)
+
+
 def simulate_chunk(
     simulator: Callable[..., Any],
     prior: Any,
@@ -558,8 +917,13 @@ def simulate_chunk(
     start: int,
     stop: int,
     theta_dim: int,
+    campaign_pid: int | None = None,
 ) -> dict[str, Any]:
-    """Worker task: simulate samples ``start..stop-1`` (module-level, so it pickles)."""
+    """Worker task: simulate samples ``start..stop-1`` (module-level, so it pickles).
+
+    ``campaign_pid`` (for process backends) starts :func:`_watch_parent` in the worker.
+    """
+    _watch_parent(campaign_pid)
     started = time.perf_counter()
     seeds = sample_seeds(seed, start, stop)
     if theta is None:
@@ -627,10 +991,11 @@ def assemble(
     return arrays, attrs, x_dim
 
 
-def stored_x_dim(root: Path, chunks: list[int]) -> int | None:
+def stored_x_dim(root: Path, chunks: list[int], *, require_checksum: bool = True) -> int | None:
     """Output length fixed by the stored chunks, if any holds a success."""
     for chunk in chunks:
-        x_dim = read_chunk_attrs(chunk_path(root, chunk)).get("x_dim", 0)
+        attrs = read_chunk_attrs(chunk_path(root, chunk), require_checksum=require_checksum)
+        x_dim = attrs.get("x_dim", 0)
         if x_dim:
             return int(x_dim)
     return None
@@ -639,12 +1004,21 @@ def stored_x_dim(root: Path, chunks: list[int]) -> int | None:
 def _tasks(plan: Plan, seed: int, chunks: list[int]) -> Iterator[Any]:
     from joblib import delayed
 
+    campaign_pid = os.getpid() if plan.backend in _PROCESS_BACKENDS else None
     for chunk in chunks:
         start = chunk * plan.chunk_size
         stop = min(plan.n_simulations, start + plan.chunk_size)
         theta = None if plan.theta is None else plan.theta[start:stop]
         yield delayed(simulate_chunk)(
-            plan.simulator, plan.prior, theta, seed, chunk, start, stop, plan.theta_dim
+            plan.simulator,
+            plan.prior,
+            theta,
+            seed,
+            chunk,
+            start,
+            stop,
+            plan.theta_dim,
+            campaign_pid,
         )
 
 
@@ -702,11 +1076,15 @@ def execute(plan: Plan, seed: int, pending: list[int]) -> Iterator[dict[str, Any
 def read_chunks(root: Path, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
     config = manifest["config"]
     chunk_size, n_simulations = config["chunk_size"], config["n_simulations"]
-    parts = []
+    parts, damaged = [], []
     for chunk, path in completed_chunks(root).items():
         if chunk >= config["n_chunks"]:
             raise ValueError(f"{path} lies beyond the {config['n_chunks']} chunks of {root}.")
-        part = read_chunk(path)
+        try:
+            part = read_chunk(path, require_checksum=checksums_required(manifest))
+        except ValueError as exc:  # keep going, to name every damaged chunk at once
+            damaged.append(str(exc))
+            continue
         start = chunk * chunk_size
         expected = np.arange(start, min(n_simulations, start + chunk_size))
         if not np.array_equal(part["index"], expected):
@@ -715,6 +1093,12 @@ def read_chunks(root: Path, manifest: dict[str, Any]) -> dict[str, np.ndarray]:
                 f"chunk {chunk}'s {start}..{expected[-1]}; it does not belong to this campaign."
             )
         parts.append(part)
+    if len(damaged) == 1:
+        raise ValueError(damaged[0])
+    if damaged:
+        raise ValueError(
+            f"{len(damaged)} chunk files of {root} are damaged:\n" + "\n".join(damaged)
+        )
     x_dims = {part["x"].shape[1] for part in parts} - {0}
     if len(x_dims) > 1:
         raise ValueError(f"The chunks of {root} disagree on the output length: {sorted(x_dims)}.")

@@ -20,6 +20,14 @@ Its parameters are drawn from the sample's own stream, independent of the simula
 and its output is ``simulator(theta_i, random_state=seed_i)``. Results are therefore the
 same for any ``n_jobs``, backend, chunk size, chunk order or number of restarts, and one
 sample is reproduced from its stored ``theta`` and ``seed`` alone.
+
+Integrity
+---------
+The manifest fingerprints the configuration, the simulator's and prior's parameters
+included (``get_params()`` or public attributes, arrays by hash), and every stored file
+carries a SHA-256 checksum verified on each read: resuming with another configuration,
+or reading a damaged chunk, raises ``ValueError`` instead of mixing or returning wrong
+samples.
 """
 
 from __future__ import annotations
@@ -288,9 +296,11 @@ class Campaign:
     """A resumable, deterministic simulation campaign stored in a directory.
 
     ``run`` simulates every sample not stored yet, chunk by chunk, in parallel, and
-    writes each finished chunk atomically; running the same campaign again (after a
-    crash, ``kill -9``, a wall-time limit, or on another machine) continues where it
-    stopped. A different configuration on the same directory raises ``ValueError``.
+    writes each finished chunk atomically, with a checksum; running the same campaign
+    again (after a crash, ``kill -9``, a wall-time limit, or on another machine)
+    continues where it stopped. A different configuration on the same directory raises
+    ``ValueError``, and so does a change of the simulator's or prior's parameters
+    (their ``get_params()``, or else their public attributes, arrays by hash).
 
     Parameters
     ----------
@@ -299,7 +309,10 @@ class Campaign:
         for every sample. ``theta`` is a float array of shape (n_params,) and
         ``random_state`` an integer seed. It must be picklable for the process and
         Dask backends: a module-level function, configured with ``functools.partial``.
-        Exceptions, NaN or infinite outputs are recorded per sample, not raised.
+        Exceptions, NaN or infinite outputs are recorded per sample, not raised. A
+        simulator object is fingerprinted by its ``get_params()`` if it has one, else
+        by its public attributes: keep runtime state (caches, counters) in private
+        ``_attributes``, or resuming sees a changed configuration.
     path : str or os.PathLike
         Campaign directory (created if needed).
     prior : object or None
@@ -404,7 +417,9 @@ class Campaign:
         Raises
         ------
         ValueError
-            If the directory holds a campaign with another configuration.
+            If the directory holds a campaign with another configuration, or a stored
+            chunk file is damaged (checked once the run is over: the message names the
+            file, to delete before running again).
         RuntimeError
             If another process is running this campaign.
         """
@@ -415,15 +430,16 @@ class Campaign:
         n_run = 0
         with store.campaign_lock(plan.root):
             store.remove_temporaries(plan.root)
-            seed = store.open_manifest(plan, create=True)
+            manifest = store.open_manifest(plan, create=True)
+            checked = store.checksums_required(manifest)
             done = set(store.completed_chunks(plan.root))
             pending = [chunk for chunk in range(plan.n_chunks) if chunk not in done]
             if max_chunks is not None:
                 pending = pending[:max_chunks]
-            x_dim = store.stored_x_dim(plan.root, sorted(done))
+            x_dim = store.stored_x_dim(plan.root, sorted(done), require_checksum=checked)
             with (
                 _progress_bar(plan, len(done)) as bar,
-                closing(store.execute(plan, seed, pending)) as outputs,
+                closing(store.execute(plan, int(manifest["seed"]), pending)) as outputs,
             ):
                 for output in outputs:
                     arrays, attrs, x_dim = store.assemble(output, x_dim)
@@ -431,7 +447,7 @@ class Campaign:
                     n_run += len(arrays["index"])
                     bar.update(1)
         elapsed = time.perf_counter() - started
-        return _summarize(plan, n_run=n_run, elapsed_s=elapsed)
+        return _summarize(plan, n_run=n_run, elapsed_s=elapsed, require_checksum=checked)
 
     def load(self, include_failed: bool = False) -> CampaignResult:
         """Read the stored samples of this campaign, in index order.
@@ -446,6 +462,12 @@ class Campaign:
         -------
         CampaignResult
             The samples; pending ones are never included.
+
+        Raises
+        ------
+        ValueError
+            If the configuration differs from the stored one, or a chunk file does not
+            match its checksum (every damaged file is named).
         """
         plan = self._plan()
         store.open_manifest(plan, create=False)
@@ -460,9 +482,10 @@ class Campaign:
             With ``n_run=0``; every sample is pending when nothing was run yet.
         """
         plan = self._plan()
+        checked = True
         if (plan.root / store.MANIFEST).is_file():
-            store.open_manifest(plan, create=False)
-        return _summarize(plan, n_run=0, elapsed_s=0.0)
+            checked = store.checksums_required(store.open_manifest(plan, create=False))
+        return _summarize(plan, n_run=0, elapsed_s=0.0, require_checksum=checked)
 
     def consolidate(self, path: str | os.PathLike, *, allow_incomplete: bool = False) -> Path:
         """Write every stored sample into one HDF5 file, atomically.
@@ -793,14 +816,16 @@ def _progress_bar(plan: store.Plan, n_chunks_done: int) -> Any:
 # ---------------------------------------------------------------------------- reading
 
 
-def _summarize(plan: store.Plan, *, n_run: int, elapsed_s: float) -> CampaignSummary:
+def _summarize(
+    plan: store.Plan, *, n_run: int, elapsed_s: float, require_checksum: bool
+) -> CampaignSummary:
     n_done = n_chunks_done = 0
     simulator_time = 0.0
     failures: dict[str, int] = {}
     for chunk, path in store.completed_chunks(plan.root).items():
         if chunk >= plan.n_chunks:
             continue
-        part = store.read_chunk(path, fields=("status",))
+        part = store.read_chunk(path, fields=("status",), require_checksum=require_checksum)
         n_chunks_done += 1
         n_done += len(part["status"])
         simulator_time += float(part["attrs"].get("elapsed_s", 0.0))

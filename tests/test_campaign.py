@@ -2,13 +2,16 @@
 
 import json
 import os
+import pickle
 import select
 import signal
+import struct
 import subprocess
 import sys
 import textwrap
 import time
 from functools import partial
+from pathlib import Path
 
 import h5py
 import numpy as np
@@ -93,6 +96,28 @@ def theta_mutating_simulator(theta, *, random_state=None):
     x = SIMULATOR(theta, random_state=random_state)
     theta[:] = 0.0
     return x
+
+
+class AttributeSimulator:
+    """A simulator object configured through public attributes (no ``get_params``)."""
+
+    def __init__(self, noise=0.1, matrix=MATRIX):
+        self.noise = noise
+        self.matrix = np.asarray(matrix, dtype=float)
+        self._n_calls = 0  # runtime state, private: not part of the configuration
+
+    def __call__(self, theta, *, random_state=None):
+        self._n_calls += 1
+        return simulate_gaussian_linear(
+            theta, matrix=self.matrix, noise_std=self.noise, random_state=random_state
+        )
+
+
+class ParamsSimulator(AttributeSimulator):
+    """The same, configured through an estimator-style ``get_params``."""
+
+    def get_params(self, deep=True):
+        return {"matrix": self.matrix, "noise": self.noise}
 
 
 # ------------------------------------------------------------------------------ prior
@@ -285,6 +310,108 @@ def test_a_different_configuration_on_the_same_directory_raises(tmp_path, change
     assert _campaign(tmp_path).run().n_done == 45
 
 
+SHIFTED_MATRIX = np.asarray(MATRIX) + np.array([[0.0, 0.0, 0.0], [0.0, 1e-12, 0.0]])
+
+
+@pytest.mark.parametrize(
+    ("simulator", "changed", "difference"),
+    [
+        (
+            AttributeSimulator(noise=0.1),
+            AttributeSimulator(noise=5.0),
+            r"simulator\.attributes\.noise: 0\.1 there, 5\.0 here",
+        ),
+        (
+            AttributeSimulator(),
+            AttributeSimulator(matrix=SHIFTED_MATRIX),
+            r"simulator\.attributes\.matrix\.array\.sha256: '[0-9a-f]+' there",
+        ),
+        (
+            ParamsSimulator(noise=0.1),
+            ParamsSimulator(noise=5.0),
+            r"simulator\.params\.noise: 0\.1 there, 5\.0 here",
+        ),
+        (
+            partial(simulate_gaussian_linear, matrix=np.asarray(MATRIX)),
+            partial(simulate_gaussian_linear, matrix=SHIFTED_MATRIX),
+            r"simulator\.keywords\.matrix\.array\.sha256",
+        ),
+    ],
+)
+def test_resuming_with_another_simulator_configuration_raises(
+    tmp_path, simulator, changed, difference
+):
+    _campaign(tmp_path, simulator=simulator).run(max_chunks=1)
+    # the same configuration resumes: another instance, or a copy that went through pickle
+    copy = pickle.loads(pickle.dumps(simulator))  # noqa: S301 - our own object
+    for same in (copy, simulator):
+        assert _campaign(tmp_path, simulator=same).run(max_chunks=1).n_run == 8
+    for verb in ("run", "load", "summary"):
+        with pytest.raises(ValueError, match=f"different configuration(.|\n)*{difference}"):
+            getattr(_campaign(tmp_path, simulator=changed), verb)()
+    assert _campaign(tmp_path, simulator=simulator).run().n_done == 45
+
+
+@pytest.fixture(scope="module")
+def diffusion_training_set():
+    rng = np.random.default_rng(0)
+    X = rng.uniform([0.1, 0.1, 0.2], [10, 1, 20], size=(64, 3))  # T, b, lambda_perp
+    return X, X[:, 1] ** 2 * X[:, 2]
+
+
+def test_surrogate_simulator_configuration_and_weights_are_fingerprinted(
+    tmp_path, diffusion_training_set
+):
+    from crsbi.surrogate import DiffusionSurrogate, SurrogateSimulator
+
+    X, y = diffusion_training_set
+    surrogate = DiffusionSurrogate(hidden_sizes=(4,), max_epochs=2, random_state=0, verbose=0)
+    surrogate.fit(X, y)
+    energies = [0.1, 1.0, 10.0]
+
+    def campaign(simulator):
+        return Campaign(
+            simulator,
+            tmp_path,
+            prior=BoxPrior([0.1, -1.0], [1.0, 1.0]),
+            n_simulations=8,
+            chunk_size=4,
+            random_state=0,
+            verbose=0,
+        )
+
+    campaign(SurrogateSimulator(surrogate, energies, noise_dex=0.05)).run(max_chunks=1)
+    # a saved and loaded surrogate (fitted weights moved through pickle) is the same one
+    loaded = pickle.loads(pickle.dumps(surrogate))  # noqa: S301 - our own object
+    assert campaign(SurrogateSimulator(loaded, energies)).summary().n_done == 4
+    noisier = campaign(SurrogateSimulator(surrogate, energies, noise_dex=5.0))
+    with pytest.raises(
+        ValueError,
+        match=r"different configuration(.|\n)*simulator\.attributes\.noise_dex: 0\.05 there, "
+        r"5\.0 here",
+    ):
+        noisier.run()
+    # the same hyperparameters fitted to other data: only the weights differ
+    refitted = DiffusionSurrogate(**surrogate.get_params()).fit(X[:48], y[:48])
+    with pytest.raises(
+        ValueError, match=r"different configuration(.|\n)*simulator\.attributes\.surrogate\.fitted"
+    ):
+        campaign(SurrogateSimulator(refitted, energies)).run()
+    assert campaign(SurrogateSimulator(loaded, energies)).run().n_done == 8
+
+
+def test_an_edited_manifest_is_refused(tmp_path):
+    _campaign(tmp_path).run(max_chunks=1)
+    path = tmp_path / "manifest.json"
+    manifest = json.loads(path.read_text())
+    assert manifest["fingerprint"] == store.fingerprint(11, manifest["config"])
+    manifest["seed"] = 12  # e.g. a flipped bit: chunks of two seeds would be mixed
+    path.write_text(json.dumps(manifest))
+    for verb in (_campaign(tmp_path, random_state=None).run, lambda: load_campaign(tmp_path)):
+        with pytest.raises(ValueError, match=r"manifest\.json is damaged or was edited"):
+            verb()
+
+
 def test_n_jobs_backend_and_verbose_may_change_between_runs(tmp_path):
     _campaign(tmp_path, n_jobs=1).run(max_chunks=1)
     summary = _campaign(tmp_path, n_jobs=2, backend="threading", verbose=1).run()
@@ -465,6 +592,101 @@ def test_chunks_without_a_manifest_are_not_adopted(tmp_path):
     (tmp_path / "manifest.json").unlink()
     with pytest.raises(ValueError, match=r"2 chunk files but no manifest\.json"):
         _campaign(tmp_path, chunk_size=4).run()
+
+
+def _overwrite(path, offset, data):
+    """Damage a file in place, as a disk or a faulty copy would."""
+    with open(path, "r+b") as file:
+        file.seek(offset)
+        file.write(data)
+
+
+INF = struct.pack("<d", np.inf)
+
+
+@pytest.mark.parametrize("where", ["middle", "x", "header"])
+def test_a_corrupted_chunk_is_refused_by_name(tmp_path, where):
+    reference = _campaign(tmp_path / "reference")
+    reference.run()
+    campaign = _campaign(tmp_path / "campaign")
+    campaign.run(max_chunks=3)
+    path = tmp_path / "campaign" / "chunks" / "chunk_000001.h5"
+    data = path.read_bytes()
+    offset = {
+        "middle": len(data) // 2,
+        "x": data.find(campaign.load().x[8].tobytes()),  # the first sample of chunk 1
+        "header": 20,  # inside the stored digest
+    }[where]
+    assert offset > 0
+    _overwrite(path, offset, INF)
+    message = (
+        r"chunk_000001\.h5 is damaged: its bytes do not match the SHA-256 checksum(.|\n)*"
+        r"Delete \S*chunk_000001\.h5 and run the campaign again"
+    )
+    for verb in (campaign.load, campaign.summary, lambda: load_campaign(tmp_path / "campaign")):
+        with pytest.raises(ValueError, match=message):
+            verb()
+    # the remedy: delete the chunk, run again; it comes back identical
+    path.unlink()
+    assert campaign.run().n_run == 45 - 16
+    _assert_identical(campaign.load(include_failed=True), reference.load(include_failed=True))
+
+
+def test_every_damaged_chunk_is_named_at_once(tmp_path):
+    campaign = _campaign(tmp_path)
+    campaign.run()
+    for chunk in (0, 4):
+        path = tmp_path / "chunks" / f"chunk_{chunk:06d}.h5"
+        _overwrite(path, path.stat().st_size // 2, INF)
+    with pytest.raises(ValueError, match=r"2 chunk files of .* are damaged") as error:
+        load_campaign(tmp_path)
+    assert "chunk_000000.h5 is damaged" in str(error.value)
+    assert "chunk_000004.h5 is damaged" in str(error.value)
+
+
+def test_a_corrupted_consolidated_file_is_refused(tmp_path):
+    campaign = _campaign(tmp_path / "campaign")
+    campaign.run()
+    out = campaign.consolidate(tmp_path / "all.h5")
+    _overwrite(out, out.stat().st_size // 2, INF)
+    with pytest.raises(ValueError, match=r"all\.h5 is damaged(.|\n)*consolidate_campaign"):
+        load_campaign(out)
+
+
+def _strip_checksum(path):
+    """Write a chunk file again as crsbi did before checksums: plain HDF5, no user block."""
+    arrays = store.read_chunk(path)
+    attrs = arrays.pop("attrs")
+    with h5py.File(path, "w") as file:
+        store._to_hdf5(file, arrays)
+        file.attrs.update(attrs)
+
+
+def _rewrite_as_format_1(root):
+    """Turn a store into one written by crsbi before checksums and attribute fingerprints."""
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["format_version"] = 1
+    del manifest["fingerprint"]
+    manifest["config"] = store._legacy_description(manifest["config"])
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    for path in store.completed_chunks(root).values():
+        _strip_checksum(path)
+
+
+def test_stores_of_format_version_1_are_read_and_resumed(tmp_path):
+    reference = _campaign(tmp_path / "reference", simulator=AttributeSimulator())
+    reference.run()
+    campaign = _campaign(tmp_path / "old", simulator=AttributeSimulator())
+    campaign.run(max_chunks=2)
+    _rewrite_as_format_1(tmp_path / "old")
+    with pytest.warns(UserWarning, match="recorded only the class and repr"):
+        assert campaign.run().n_run == 45 - 16
+    with pytest.warns(UserWarning, match="recorded only the class and repr"):
+        _assert_identical(campaign.load(include_failed=True), reference.load(include_failed=True))
+    # a chunk without a checksum does not belong in a store of format version 2
+    _strip_checksum(tmp_path / "reference" / "chunks" / "chunk_000002.h5")
+    with pytest.raises(ValueError, match=r"chunk_000002\.h5 carries no checksum"):
+        reference.load()
 
 
 def test_a_damaged_chunk_is_reported_by_name(tmp_path):
@@ -692,3 +914,98 @@ def test_kill_minus_nine_at_any_moment_then_resume_is_bit_identical(tmp_path):
     )
     reference.run()
     _assert_identical(load_campaign(path, include_failed=True), reference.load(include_failed=True))
+
+
+ORPHAN_SCRIPT = textwrap.dedent(
+    """
+    import os, sys, time
+    from functools import partial
+
+    from crsbi.campaign import BoxPrior, Campaign
+    from crsbi.simulators import simulate_gaussian_linear
+
+
+    def recording_gaussian(theta, *, random_state=None, pid_dir=""):
+        open(os.path.join(pid_dir, str(os.getpid())), "a").close()
+        time.sleep(0.02)
+        return simulate_gaussian_linear(theta, noise_std=0.1, random_state=random_state)
+
+
+    if __name__ == "__main__":
+        Campaign(
+            partial(recording_gaussian, pid_dir=sys.argv[2]),
+            sys.argv[1],
+            prior=BoxPrior([-1.0], [1.0]),
+            n_simulations=100_000,
+            chunk_size=4,
+            n_jobs=2,
+            random_state=3,
+            verbose=0,
+        ).run()
+    """
+)
+
+
+def _children(pid):
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _running(pid):
+    """Whether ``pid`` exists and is not a zombie waiting to be reaped."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads /proc (Linux)")
+def test_kill_minus_nine_leaves_no_worker_behind(tmp_path):
+    script = tmp_path / "orphans.py"
+    script.write_text(ORPHAN_SCRIPT)
+    pid_dir = tmp_path / "pids"
+    pid_dir.mkdir()
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, str(script), str(tmp_path / "campaign"), str(pid_dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    spawned = set()
+    try:
+        deadline = time.monotonic() + 60
+        workers = set()
+        while len(workers) < 2:  # both workers are simulating
+            assert proc.poll() is None, (tmp_path / "stderr.txt").read_text()
+            assert time.monotonic() < deadline, "the campaign's workers did not start"
+            time.sleep(0.05)
+            workers = {int(path.name) for path in pid_dir.iterdir()} - {proc.pid}
+        spawned = workers | _children(proc.pid)  # with loky's resource tracker
+        assert workers <= _children(proc.pid)
+        proc.kill()
+        proc.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in spawned) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        survivors = {pid for pid in spawned if _running(pid)}
+        assert not survivors, f"processes left running after kill -9 of the campaign: {survivors}"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        for pid in spawned:  # never leave the test's own processes behind
+            if _running(pid):
+                os.kill(pid, signal.SIGKILL)
