@@ -127,6 +127,20 @@ def test_load_warns_on_version_mismatch(tmp_path):
         load(tmp_path / "old.joblib")
 
 
+def test_load_docstrings_warn_that_loading_runs_code():
+    import inspect
+
+    from crsbi import load as top_level_load
+    from crsbi.utils._persistence import PersistenceMixin
+
+    assert top_level_load is load
+    for function in (load, PersistenceMixin.load):
+        doc = inspect.getdoc(function)
+        assert "Warnings\n--------" in doc
+        assert "runs code" in doc
+        assert "trusted sources" in doc
+
+
 RACE_SCRIPT = """
 import pathlib, sys
 from crsbi.utils._imports import import_arviz

@@ -1,6 +1,12 @@
 """Data access: the reference data directory, loaders and synthetic data-set builders."""
 
-from crsbi.datasets._paths import DATA_ENV_VAR, data_dir
+from crsbi.datasets._paths import (
+    DATA_ENV_VAR,
+    DataLocation,
+    data_dir,
+    data_file,
+    locate_data_dir,
+)
 from crsbi.datasets.crfluid import (
     CRFluidDataset,
     load_crfluid_dataset,
@@ -35,11 +41,13 @@ __all__ = [
     "AugerEvents",
     "CRFluidDataset",
     "CrossSections",
+    "DataLocation",
     "KalashevSpectra",
     "Measurement",
     "TrajectoryData",
     "TransportDataset",
     "data_dir",
+    "data_file",
     "get_cross_sections",
     "kalashev2019_distances",
     "load_ams02",
@@ -50,6 +58,7 @@ __all__ = [
     "load_kalashev2019_spectra",
     "load_trajectory_dataset",
     "load_voyager1",
+    "locate_data_dir",
     "make_crfluid_dataset",
     "make_trajectory_dataset",
     "make_transport_dataset",

@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from crsbi.datasets._paths import data_dir
+from crsbi.datasets._paths import data_file
 
 __all__ = [
     "CrossSections",
@@ -165,7 +165,7 @@ def _parse_isotope(code: str) -> Isotope:
 
 def _resolve(path: str | Path | None, name: str) -> Path:
     if path is None:
-        return data_dir("cross_sections") / name
+        return data_file("cross_sections", name)
     path = Path(path)
     if path.is_dir():
         path = path / name

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crsbi.datasets._paths import data_dir
+from crsbi.datasets._paths import data_file
 
 __all__ = [
     "AMS02_QUANTITIES",
@@ -149,6 +149,13 @@ class Measurement:
         )
 
 
+def _spectra_file(path: str | Path | None, *parts: str) -> Path:
+    """Return a file of the ``spectra`` directory: under ``path``, else the data directory."""
+    if path is None:
+        return data_file("spectra", *parts)
+    return Path(path).joinpath(*parts)
+
+
 def _read_columns(path: Path) -> tuple[np.ndarray, dict[str, str]]:
     header: dict[str, str] = {}
     rows = []
@@ -191,18 +198,17 @@ def load_ams02(
     >>> bc.axis, len(bc) > 60
     ('rigidity', True)
     """
-    root = data_dir("spectra") if path is None else Path(path)
     if axis == "rigidity":
         if quantity not in AMS02_QUANTITIES:
             raise ValueError(
                 f"quantity must be one of {AMS02_QUANTITIES} for axis='rigidity'; got {quantity!r}."
             )
-        file = root / "ams02" / f"AMS-02_{quantity.replace('/', '_')}_rigidity.txt"
+        file = _spectra_file(path, "ams02", f"AMS-02_{quantity.replace('/', '_')}_rigidity.txt")
     elif axis == "energy":
         if quantity == "B/C":
-            file = root / "ams02" / "AMS-02_B_C_kineticEnergyPerNucleon.txt"
+            file = _spectra_file(path, "ams02", "AMS-02_B_C_kineticEnergyPerNucleon.txt")
         elif quantity in _SSDC_FILES:
-            file = root / "ams02_ssdc" / _SSDC_FILES[quantity]
+            file = _spectra_file(path, "ams02_ssdc", _SSDC_FILES[quantity])
             data, header = _read_columns(file)
             return Measurement(
                 quantity,
@@ -260,8 +266,7 @@ def load_voyager1(element: str, *, path: str | Path | None = None) -> Measuremen
     """
     if element not in _VOYAGER_Z:
         raise ValueError(f"element must be one of {tuple(_VOYAGER_Z)}; got {element!r}.")
-    root = data_dir("spectra") if path is None else Path(path)
-    file = root / "voyager1" / "voyager1_cummings2016_table9_Zgt2.csv"
+    file = _spectra_file(path, "voyager1", "voyager1_cummings2016_table9_Zgt2.csv")
     names: list[str] = []
     values = []
     with open(file) as handle:

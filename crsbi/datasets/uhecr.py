@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crsbi.datasets._paths import data_dir
+from crsbi.datasets._paths import data_file
 
 __all__ = [
     "AUGER2022_FILE",
@@ -134,7 +134,7 @@ def load_auger2022(min_energy_eev: float | None = None, *, path: str | Path | No
     from crsbi.simulators._sky_exposure import equatorial_to_galactic
 
     if path is None:
-        path = data_dir("uhecr") / AUGER2022_FILE
+        path = data_file("uhecr", AUGER2022_FILE)
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Auger event list not found at {path}.")
@@ -198,7 +198,7 @@ class KalashevSpectra:
 
 
 def _archive_path(path: str | Path | None) -> Path:
-    path = data_dir("uhecr") / KALASHEV2019_FILE if path is None else Path(path)
+    path = data_file("uhecr", KALASHEV2019_FILE) if path is None else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"Kalashev et al. spectra archive not found at {path}.")
     return path

@@ -1,4 +1,8 @@
-"""Saving and loading fitted estimators."""
+"""Saving and loading fitted estimators.
+
+The files are joblib pickles: loading one runs code stored in it, so load only files from
+trusted sources (see the warning in :func:`load`).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ def save(estimator: Any, path: str | os.PathLike) -> None:
     Networks are stored on the CPU, so the file loads on a machine without a GPU.
     The file is written to a temporary name and renamed, so an interrupted save
     never leaves a truncated file under ``path``.
+
+    The file is a pickle (joblib format): loading it runs code it contains, so it should
+    be loaded only by someone who trusts its origin; see the warning in :func:`load`.
 
     Parameters
     ----------
@@ -67,6 +74,22 @@ def load(path: str | os.PathLike, *, expected_type: type | None = None) -> Any:
         If ``path`` does not exist.
     ValueError
         If the file was not written by :func:`save`.
+    TypeError
+        If ``expected_type`` is given and the stored object is not an instance of it.
+
+    Warnings
+    --------
+    Loading runs code from the file. The file is unpickled with :func:`joblib.load`
+    (Python's :mod:`pickle`), and unpickling can execute arbitrary code chosen by
+    whoever wrote the file, before any check of its content. Only load files from
+    trusted sources: a file you saved yourself or one whose origin and integrity you
+    have verified. Never load a file downloaded from, or sent by, an untrusted or
+    unauthenticated source. The format, version and ``expected_type`` checks happen
+    after unpickling, so they do not protect against a malicious file. The same holds
+    for ``Estimator.load(path)`` and for ``joblib.load`` or ``pickle.load`` on any crsbi
+    estimator file. See scikit-learn's model persistence guide, section "Security &
+    maintainability limitations":
+    https://scikit-learn.org/stable/model_persistence.html
 
     Examples
     --------
@@ -106,6 +129,8 @@ class PersistenceMixin:
     """``save(path)`` and ``Class.load(path)`` for crsbi estimators.
 
     Networks reach the file on the CPU through each estimator's ``__getstate__``.
+    The file is a joblib pickle: ``Class.load`` runs code stored in it, so load only
+    files from trusted sources (see :func:`crsbi.utils.load`).
     """
 
     def save(self, path: str | os.PathLike) -> None:
@@ -131,5 +156,13 @@ class PersistenceMixin:
         -------
         object
             The estimator, with its networks on the CPU.
+
+        Warnings
+        --------
+        Loading runs code from the file: it is unpickled with :func:`joblib.load`, and
+        unpickling can execute arbitrary code chosen by whoever wrote the file, before
+        the type check. Only load files from trusted sources (a file you saved yourself,
+        or one whose origin and integrity you have verified); see
+        :func:`crsbi.utils.load` and scikit-learn's model persistence guide.
         """
         return load(path, expected_type=cls)
