@@ -8,6 +8,8 @@ with std 0.1, lies >= 5 sigma inside the box, so the flat-prior formulas of
 """
 
 import copy
+import pickle
+import time
 import warnings
 
 import joblib
@@ -23,8 +25,9 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from crsbi.inference import PosteriorEstimator, run_calibration
+from crsbi.inference import PosteriorEstimator, PosteriorSamplingError, run_calibration
 from crsbi.simulators import gaussian_linear_posterior, simulate_gaussian_linear
+from crsbi.utils._random import seeded_torch
 
 NOISE = 0.1
 BOX = 2.0
@@ -320,6 +323,10 @@ def test_ensemble_round_trip(small_data, tmp_path):
         ({"prior": "uniform"}, TypeError, "'prior' parameter"),
         ({"embedding_net": "mlp"}, TypeError, "'embedding_net' parameter"),
         ({"param_names": ["a"]}, ValueError, "'param_names' parameter .* must hold 2 distinct"),
+        ({"min_acceptance_rate": 1.0}, ValueError, "'min_acceptance_rate' parameter"),
+        ({"min_acceptance_rate": -0.1}, ValueError, "'min_acceptance_rate' parameter"),
+        ({"max_sampling_time": 0.0}, ValueError, "'max_sampling_time' parameter"),
+        ({"reject_outside_prior": "yes"}, TypeError, "'reject_outside_prior' parameter"),
     ],
 )
 def test_bad_parameters(small_data, params, error, match):
@@ -436,3 +443,135 @@ def test_default_flow_informs_every_parameter(seed):
     draws = est.sample(x_o, 4000, random_state=0)
     np.testing.assert_allclose(draws.mean(axis=0), x_o, atol=0.3 * s)
     np.testing.assert_allclose(draws.std(axis=0), s, rtol=0.15)
+
+
+# ---------------------------------- observations outside the training range (no hangs)
+#: Far outside the simulations (|x| <= 1 + noise): the flow extrapolates out of the prior.
+OUTSIDE = np.array([5.0, 5.0])
+INSIDE = np.array([0.3, -0.2])
+#: Wall-clock bound on a call that must stop (the budget's default needs well under 1 s).
+STOPS_WITHIN_S = 10.0
+
+
+@pytest.fixture(scope="module")
+def leaky():
+    """A tiny NPE on the box [-1, 1]^2 that puts no draw inside the box at x = OUTSIDE."""
+    x, theta = simulate(300, seed=3, high=1.0)
+    params = {**FAST, "prior_low": -1.0, "prior_high": 1.0, "learning_rate": 1e-2}
+    estimator = PosteriorEstimator(**{**params, "max_epochs": 10}).fit(x, theta)
+    flow = estimator.posterior_.posterior_estimator
+    with torch.no_grad():
+        draws = flow.sample((20_000,), condition=torch.tensor(OUTSIDE[None], dtype=torch.float32))
+    # the premise: sbi's rejection sampling at OUTSIDE would never end
+    assert (draws.abs() <= 1).all(-1).float().mean() < 1e-3
+    return estimator
+
+
+def stops(call, match=None):
+    """Run ``call``; it must raise PosteriorSamplingError within STOPS_WITHIN_S."""
+    start = time.perf_counter()
+    with pytest.raises(PosteriorSamplingError, match=match) as info:
+        call()
+    assert time.perf_counter() - start < STOPS_WITHIN_S
+    return info.value
+
+
+# pytest-timeout turns a regression (an endless rejection loop) into a failure; the
+# limit also covers the fixture's training
+@pytest.mark.timeout(120)
+def test_sample_outside_the_training_range_stops_with_a_clear_error(leaky):
+    error = stops(lambda: leaky.sample(OUTSIDE, 100))
+    assert isinstance(error, RuntimeError)
+    assert error.index == 0 and error.acceptance_rate < 1e-3
+    assert error.n_draws >= 10 / leaky.min_acceptance_rate
+    np.testing.assert_array_equal(error.x, OUTSIDE)
+    message = str(error)
+    for part in (
+        "observation 0 (x = [5., 5.])",
+        f"acceptance rate {error.acceptance_rate:.3g}",
+        "min_acceptance_rate = 0.001",
+        "outside the range of the training simulations",
+        "reject_outside_prior=False",
+        "MCMC",
+        "widen the prior",
+    ):
+        assert part in message
+    copied = pickle.loads(pickle.dumps(error))  # noqa: S301 (joblib / Dask workers)
+    assert (copied.index, str(copied)) == (error.index, message)
+
+
+@pytest.mark.timeout(120)
+def test_every_sampling_verb_names_the_observation_outside_the_range(leaky):
+    X = np.stack([INSIDE, OUTSIDE, INSIDE])
+    assert stops(lambda: leaky.predict(X), "observation 1 ").index == 1
+    assert stops(lambda: leaky.sample(X, 50, random_state=1)).index == 1
+    assert stops(lambda: leaky.to_inference_data(OUTSIDE)).index == 0
+    error = stops(lambda: leaky.log_prob(INSIDE, X), "Normalising log_prob")
+    assert error.index == 1 and "normalize=False" in str(error)
+    # unnormalised densities need no draws
+    assert np.isfinite(leaky.log_prob(INSIDE, X, normalize=False)[[0, 2]]).all()
+    assert np.isfinite(leaky.score(X[[0, 2]], np.stack([INSIDE, INSIDE])))
+    ensemble = copy.deepcopy(leaky)
+    ensemble.posteriors_ = [leaky.posterior_, leaky.posterior_]
+    assert stops(lambda: ensemble.predict(X)).index == 1
+
+
+@pytest.mark.timeout(120)
+def test_reject_outside_prior_false_draws_from_the_flow(leaky):
+    with pytest.warns(UserWarning, match="outside"):
+        draws = leaky.sample(OUTSIDE, 100, reject_outside_prior=False)
+    assert draws.shape == (100, 2) and np.isfinite(draws).all()
+    assert np.any(np.abs(draws) > 1)  # the flow's draws, not the posterior's
+    direct = copy.deepcopy(leaky).set_params(reject_outside_prior=False)
+    with pytest.warns(UserWarning, match="outside"):
+        assert np.isfinite(direct.predict(OUTSIDE[None])).all()
+
+
+@pytest.mark.timeout(120)
+def test_max_sampling_time_bounds_the_rejection(leaky):
+    timed = copy.deepcopy(leaky).set_params(min_acceptance_rate=0.0, max_sampling_time=0.5)
+    error = stops(lambda: timed.sample(OUTSIDE, 100), r"max_sampling_time = 0.5 s was exceeded")
+    assert error.index == 0 and error.acceptance_rate < 1e-3
+    with pytest.raises(ValueError, match="'min_acceptance_rate' parameter"):
+        copy.deepcopy(leaky).set_params(min_acceptance_rate=2.0).sample(INSIDE, 5)
+
+
+@pytest.mark.timeout(120)
+def test_observation_inside_the_range_samples_as_sbi_does(leaky):
+    """In the training range nothing changes: the same draws and densities as sbi's."""
+    draws = leaky.sample(INSIDE, 500)
+    assert np.all(np.abs(draws) <= 1)
+    x_t = torch.tensor(INSIDE[None], dtype=torch.float32)
+    with seeded_torch(leaky.sampling_seed_), torch.no_grad():
+        reference = leaky.posterior_.sample_batched(
+            (500,), x=x_t, max_sampling_batch_size=100_000, show_progress_bars=False
+        )
+    np.testing.assert_array_equal(draws, reference[:, 0].numpy())
+    theta = draws[:5]
+    with seeded_torch(leaky.sampling_seed_), torch.no_grad():
+        reference = leaky.posterior_.log_prob_batched(
+            torch.tensor(theta[:, None], dtype=torch.float32),
+            x=x_t,
+            norm_posterior=True,
+            leakage_correction_params={
+                "num_rejection_samples": leaky.n_posterior_samples,
+                "rejection_sampling_batch_size": 100_000,
+            },
+        )
+    np.testing.assert_allclose(leaky.log_prob(theta, INSIDE), reference[:, 0].numpy(), rtol=1e-6)
+
+
+@pytest.mark.timeout(120)
+def test_run_calibration_stops_at_the_observation_outside_the_range(leaky):
+    theta = np.random.default_rng(0).uniform(-0.5, 0.5, size=(4, 2))
+    x = theta.copy()
+    x[2] = OUTSIDE
+    kwargs = {"n_posterior_samples": 50, "c2st": False, "random_state": 0}
+    error = stops(lambda: run_calibration(leaky, theta, x, **kwargs), "observation 2 ")
+    assert error.index == 2 and "reject_outside_prior=False" in str(error)
+    pipeline = make_pipeline(StandardScaler(with_std=False), leaky)
+    pipeline[0].fit(np.zeros((2, 2)))  # identity
+    assert stops(lambda: run_calibration(pipeline, theta, x, **kwargs)).index == 2
+    # a bare sbi posterior
+    error = stops(lambda: run_calibration(leaky.posterior_, theta, x, **kwargs))
+    assert error.index == 2 and "sample_batched(..., reject_outside_prior=False)" in str(error)

@@ -12,6 +12,7 @@ __all__ = [
     "MCMCPosterior",
     "PosteriorComparison",
     "PosteriorEstimator",
+    "PosteriorSamplingError",
     "SpectraLikelihood",
     "compare_posteriors",
     "edge_fraction",
@@ -25,6 +26,7 @@ __all__ = [
 
 _LAZY = {
     "PosteriorEstimator": "crsbi.inference.posterior",
+    "PosteriorSamplingError": "crsbi.inference._sampling",
     "CalibrationReport": "crsbi.inference.calibration",
     "run_calibration": "crsbi.inference.calibration",
     "MCMCPosterior": "crsbi.inference.mcmc",

@@ -31,6 +31,12 @@ import torch
 from scipy import stats
 
 from crsbi.inference._common import check_param_names
+from crsbi.inference._sampling import (
+    SBI_REMEDIES,
+    SamplingBudget,
+    has_bounded_sampler,
+    sample_in_support,
+)
 from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
 from crsbi.utils._validation import check_finite, check_interval
 
@@ -263,16 +269,11 @@ class _SbiPosterior(_Posterior):
     def sample(self, x: np.ndarray, n: int, seed: int) -> np.ndarray:
         xt = torch.as_tensor(x, dtype=torch.float32)
         chunk = max(1, min(len(xt), _MAX_BATCH // n))
+        budget = SamplingBudget(remedies=SBI_REMEDIES, purpose="run_calibration's sampling")
         draws = []
-        with seeded_torch(seed):
+        with seeded_torch(seed), torch.no_grad():
             for start in range(0, len(xt), chunk):
-                xs = xt[start : start + chunk]
-                batch = self.posterior.sample_batched(
-                    (n,),
-                    x=xs,
-                    max_sampling_batch_size=max(1, _MAX_BATCH // len(xs)),
-                    show_progress_bars=False,
-                )
+                batch = _draw_sbi(self.posterior, xt[start : start + chunk], n, budget, x, start)
                 draws.append(batch.transpose(0, 1).cpu())
         return torch.cat(draws).numpy().astype(np.float64)
 
@@ -290,6 +291,35 @@ class _SbiPosterior(_Posterior):
                 )
                 out.append(values.transpose(0, 1).cpu())
         return torch.cat(out).numpy().astype(np.float64)
+
+
+def _draw_sbi(
+    posterior: Any,
+    xs: torch.Tensor,
+    n: int,
+    budget: SamplingBudget,
+    x: np.ndarray,
+    start: int,
+) -> torch.Tensor:
+    """``n`` draws of an sbi posterior at ``xs`` = ``x[start:start + len(xs)]``: (n, len(xs), p).
+
+    A direct posterior is rejection-sampled under ``budget``, with the same draws as
+    its own ``sample_batched``; any other posterior with its own ``sample_batched``.
+    """
+    batch_size = max(1, _MAX_BATCH // len(xs))
+    if has_bounded_sampler(posterior):
+        return sample_in_support(
+            posterior,
+            xs,
+            n,
+            max_batch_size=batch_size,
+            budget=budget,
+            observations=x[start : start + len(xs)],
+            first_index=start,
+        )[0]
+    return posterior.sample_batched(
+        (n,), x=xs, max_sampling_batch_size=batch_size, show_progress_bars=False
+    )
 
 
 class _ProtocolPosterior(_Posterior):
@@ -458,6 +488,16 @@ def run_calibration(
     -------
     CalibrationReport
         Ranks, coverages, p-values and a verdict (:meth:`CalibrationReport.is_calibrated`).
+
+    Raises
+    ------
+    PosteriorSamplingError
+        When the posterior of some ``x_i`` cannot be sampled inside the prior support
+        within the budget (the message names ``i``, the acceptance rate and remedies):
+        a :class:`~crsbi.inference.PosteriorEstimator`'s own ``min_acceptance_rate``
+        and ``max_sampling_time``; for an sbi direct posterior, an acceptance-rate
+        floor of 1e-3. For simulations drawn from the prior this signals a badly
+        trained posterior.
 
     Examples
     --------

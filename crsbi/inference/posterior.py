@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import io
 from typing import Any
 
@@ -21,6 +22,15 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from crsbi.inference._common import check_param_names
+from crsbi.inference._sampling import (
+    DEFAULT_MIN_ACCEPTANCE_RATE,
+    ESTIMATOR_NOTE,
+    ESTIMATOR_REMEDIES,
+    LOG_PROB_REMEDIES,
+    SamplingBudget,
+    has_bounded_sampler,
+    sample_in_support,
+)
 from crsbi.utils._device import resolve_device
 from crsbi.utils._persistence import PersistenceMixin
 from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
@@ -121,6 +131,31 @@ default="zuko_maf"
     n_posterior_samples : int, default=1000
         Posterior samples per observation behind ``predict`` (and the number of
         draws used to normalise densities in ``log_prob``), >= 1.
+    reject_outside_prior : bool, default=True
+        Sample the posterior as NPE defines it: draw from the density estimator and
+        reject the draws outside the prior support. ``False`` keeps every draw of the
+        density estimator (sbi warns when more than 5 % lie outside the prior): no
+        rejection, so it never stalls, but draws, means and medians may then lie where
+        the prior is zero. It applies to ``sample``, ``predict`` and
+        ``to_inference_data``; ``log_prob`` always sets the density outside the prior
+        to ``-inf``.
+    min_acceptance_rate : float, default=1e-3
+        Budget of the rejection: when, after ``10 / min_acceptance_rate`` draws for an
+        observation, fewer than this fraction of them lie inside the prior support,
+        sampling stops with a :class:`~crsbi.inference.PosteriorSamplingError` naming
+        the observation, its acceptance rate and remedies, instead of running for
+        ever. This happens for observations outside the range of the training
+        simulations, where the density estimator puts its mass outside the prior. It
+        bounds the draws per observation by about ``max(n, 10) / min_acceptance_rate``
+        for ``n`` draws wanted. In [0, 1); ``0`` disables the check. Also applies to
+        the normalisation of ``log_prob`` (sbi's leakage correction).
+    max_sampling_time : float or None, default=None
+        Wall-clock limit in seconds on the rejection sampling of one call (checked
+        after each batch of draws); exceeding it raises
+        :class:`~crsbi.inference.PosteriorSamplingError`. ``None`` sets no limit;
+        ``min_acceptance_rate`` alone bounds the work. A time limit makes results
+        depend on the machine's speed, so prefer the acceptance floor for
+        reproducible runs.
     param_names : sequence of str or None, default=None
         Names of the parameters for ``to_inference_data``; ``None`` gives
         ``theta_0, theta_1, ...``.
@@ -138,7 +173,9 @@ default="zuko_maf"
     posterior_ : sbi.inference.DirectPosterior or sbi.inference.EnsemblePosterior
         The sbi posterior (density estimator plus prior, with rejection of samples
         outside the prior support); with ``n_ensemble > 1`` sbi's equal-weight
-        ensemble of ``posteriors_``.
+        ensemble of ``posteriors_``. The estimator's methods sample it with the
+        budget ``min_acceptance_rate`` / ``max_sampling_time``; calling its own
+        ``sample`` bypasses that budget.
     posteriors_ : list of sbi.inference.DirectPosterior
         The ``n_ensemble`` members' posteriors.
     density_estimator_ : torch.nn.Module
@@ -171,6 +208,22 @@ default="zuko_maf"
     --------
     crsbi.inference.run_calibration : check the posterior's calibration (SBC, TARP,
         coverage of highest-density regions).
+    crsbi.inference.PosteriorSamplingError : raised when an observation's posterior
+        cannot be sampled inside the prior support.
+
+    Notes
+    -----
+    NPE learns ``q(theta | x)`` only where the simulations put observations. For an
+    observation far outside that range the density estimator extrapolates, and may
+    put (almost) all of its mass outside the prior; rejection sampling then keeps
+    almost nothing. Rather than loop for ever, ``sample``, ``predict``, ``log_prob``
+    (with ``normalize=True``), ``to_inference_data`` and
+    :func:`~crsbi.inference.run_calibration` stop after the budget set by
+    ``min_acceptance_rate`` and ``max_sampling_time`` and raise
+    :class:`~crsbi.inference.PosteriorSamplingError`. Its remedies:
+    ``reject_outside_prior=False`` (draw from the density estimator without
+    rejection), MCMC with a likelihood (:class:`~crsbi.inference.MCMCPosterior`),
+    or a wider prior and simulations that cover the observation.
 
     Examples
     --------
@@ -187,6 +240,20 @@ default="zuko_maf"
     ((3, 2), (100, 2))
     >>> bool(np.isfinite(npe.score(x[:50], theta[:50])))
     True
+
+    An observation far outside the simulations (here ``|x| <= 2`` up to noise): where
+    the flow puts (almost) all its mass outside the prior box, sampling stops with a
+    :class:`~crsbi.inference.PosteriorSamplingError` rather than looping for ever, and
+    the flow's draws can still be had without the rejection.
+
+    >>> from crsbi.inference import PosteriorSamplingError
+    >>> x_far = np.array([5.0, 5.0])
+    >>> try:
+    ...     draws = npe.sample(x_far, 100)
+    ... except PosteriorSamplingError:  # names x_far, its acceptance rate, remedies
+    ...     draws = npe.sample(x_far, 100, reject_outside_prior=False)
+    >>> draws.shape
+    (100, 2)
     """
 
     def __init__(
@@ -208,6 +275,9 @@ default="zuko_maf"
         n_ensemble: int = 1,
         point_estimate: str = "mean",
         n_posterior_samples: int = 1000,
+        reject_outside_prior: bool = True,
+        min_acceptance_rate: float = DEFAULT_MIN_ACCEPTANCE_RATE,
+        max_sampling_time: float | None = None,
         param_names: Any = None,
         device: str = "cpu",
         random_state: Any = None,
@@ -229,6 +299,9 @@ default="zuko_maf"
         self.n_ensemble = n_ensemble
         self.point_estimate = point_estimate
         self.n_posterior_samples = n_posterior_samples
+        self.reject_outside_prior = reject_outside_prior
+        self.min_acceptance_rate = min_acceptance_rate
+        self.max_sampling_time = max_sampling_time
         self.param_names = param_names
         self.device = device
         self.random_state = random_state
@@ -254,6 +327,7 @@ default="zuko_maf"
         check_interval(self.n_posterior_samples, "n_posterior_samples", owner, kind=int, low=1)
         check_interval(self.n_ensemble, "n_ensemble", owner, kind=int, low=1)
         check_interval(self.verbose, "verbose", owner, kind=int, low=0)
+        self._check_sampling_params()
         if self.embedding_net is not None and not isinstance(self.embedding_net, torch.nn.Module):
             raise TypeError(
                 f"The 'embedding_net' parameter of {owner} must be a torch.nn.Module or None. "
@@ -272,6 +346,30 @@ default="zuko_maf"
         if self.prior is not None and self.prior_low is not None:
             raise ValueError(
                 f"{owner}: pass either a prior distribution or prior_low/prior_high, not both."
+            )
+
+    def _check_sampling_params(self) -> None:
+        """Validate the sampling budget (also at prediction: ``set_params`` may change it)."""
+        owner = type(self).__name__
+        check_interval(
+            self.min_acceptance_rate, "min_acceptance_rate", owner, low=0, high=1, closed="left"
+        )
+        check_interval(
+            self.max_sampling_time,
+            "max_sampling_time",
+            owner,
+            low=0,
+            closed="neither",
+            allow_none=True,
+        )
+        self._check_reject_flag(self.reject_outside_prior, owner)
+
+    @staticmethod
+    def _check_reject_flag(value: Any, owner: str) -> None:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(
+                f"The 'reject_outside_prior' parameter of {owner} must be a bool. "
+                f"Got {value!r} instead."
             )
 
     def _validate_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -500,13 +598,40 @@ default="zuko_maf"
         """Return the members' posteriors (one for pickles made before ensembles)."""
         return getattr(self, "posteriors_", None) or [self.posterior_]
 
-    def _sample_array(self, X: np.ndarray, n_samples: int, seed: int) -> np.ndarray:
+    def _budget(
+        self, purpose: str = "Posterior sampling", remedies: tuple[str, ...] = ESTIMATOR_REMEDIES
+    ) -> SamplingBudget:
+        """Return the sampling budget of one public call (its clock starts now)."""
+        self._check_sampling_params()
+        return SamplingBudget(
+            min_acceptance_rate=float(self.min_acceptance_rate),
+            max_sampling_time=self.max_sampling_time,
+            remedies=remedies,
+            note=ESTIMATOR_NOTE,
+            purpose=purpose,
+        )
+
+    def _sample_array(
+        self,
+        X: np.ndarray,
+        n_samples: int,
+        seed: int,
+        *,
+        reject_outside_prior: bool | None = None,
+    ) -> np.ndarray:
         """Posterior draws of shape (n_observations, n_samples, n_params) for validated X.
 
         With several members, each chunk of observations gets multinomial counts of
         draws per member (equal weights); the draws are then shuffled along the sample
         axis, so that every observation's draws are an i.i.d. sample of the mixture.
+        ``reject_outside_prior=None`` uses the estimator's parameter. Raises
+        :class:`~crsbi.inference.PosteriorSamplingError` when the rejection exceeds the
+        budget (``min_acceptance_rate``, ``max_sampling_time``).
         """
+        budget = self._budget()
+        if reject_outside_prior is None:
+            reject_outside_prior = self.reject_outside_prior
+        self._check_reject_flag(reject_outside_prior, f"{type(self).__name__}.sample")
         x = _as_tensor(X, self.device_)
         members = self._members()
         chunk = max(1, min(len(x), _MAX_BATCH // n_samples))
@@ -514,14 +639,22 @@ default="zuko_maf"
         with seeded_torch(seed, self.device_), torch.no_grad():
             for start in range(0, len(x), chunk):
                 xs = x[start : start + chunk]
+                draw = functools.partial(
+                    self._draw,
+                    xs=xs,
+                    budget=budget,
+                    observations=X[start : start + chunk],
+                    first_index=start,
+                    reject_outside_prior=bool(reject_outside_prior),
+                )
                 if len(members) == 1:
-                    draws = self._draw(members[0], xs, n_samples)
+                    draws = draw(members[0], n_samples=n_samples)
                 else:
                     picks = torch.multinomial(torch.ones(len(members)), n_samples, replacement=True)
                     counts = torch.bincount(picks, minlength=len(members)).tolist()
                     draws = torch.cat(
                         [
-                            self._draw(member, xs, count)
+                            draw(member, n_samples=count)
                             for member, count in zip(members, counts, strict=True)
                             if count > 0
                         ],
@@ -532,22 +665,46 @@ default="zuko_maf"
                 out.append(draws.cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
-    def _draw(self, posterior: Any, xs: torch.Tensor, n_samples: int) -> torch.Tensor:
-        """``n_samples`` draws of one member for each row of ``xs``: (len(xs), n, n_params)."""
-        try:
+    def _draw(
+        self,
+        posterior: Any,
+        *,
+        xs: torch.Tensor,
+        n_samples: int,
+        budget: SamplingBudget,
+        observations: np.ndarray,
+        first_index: int,
+        reject_outside_prior: bool,
+    ) -> torch.Tensor:
+        """``n_samples`` draws of one member for each row of ``xs``: (len(xs), n, n_params).
+
+        With rejection, the draws of sbi's ``sample_batched`` (same batches, same
+        seeded results) under ``budget``; without, the density estimator's draws.
+        """
+        batch_size = max(1, _MAX_BATCH // len(xs))
+        progress = self.verbose > 1
+        if not reject_outside_prior:
             draws = posterior.sample_batched(
                 (n_samples,),
                 x=xs,
-                max_sampling_batch_size=max(1, _MAX_BATCH // len(xs)),
-                show_progress_bars=self.verbose > 1,
+                max_sampling_batch_size=batch_size,
+                show_progress_bars=progress,
+                reject_outside_prior=False,
             ).transpose(0, 1)
-        except NotImplementedError:
-            draws = torch.stack(
-                [
-                    posterior.sample((n_samples,), x=xi[None], show_progress_bars=self.verbose > 1)
-                    for xi in xs
-                ]
-            )
+        elif has_bounded_sampler(posterior):
+            draws = sample_in_support(
+                posterior,
+                xs,
+                n_samples,
+                max_batch_size=batch_size,
+                budget=budget,
+                observations=observations,
+                first_index=first_index,
+            )[0].transpose(0, 1)
+        else:  # not an sbi direct posterior: its own sampler
+            draws = posterior.sample_batched(
+                (n_samples,), x=xs, max_sampling_batch_size=batch_size, show_progress_bars=progress
+            ).transpose(0, 1)
         return draws.reshape(len(xs), n_samples, self.n_params_)
 
     def _log_prob_array(
@@ -557,53 +714,90 @@ default="zuko_maf"
 
         With ``normalize`` the density is divided by the posterior mass inside the prior
         support, estimated from ``n_posterior_samples`` draws per observation (sbi's
-        leakage correction); without, it is the density estimator's, masked to -inf
-        outside the prior (enough to rank parameters for the same observation). With
-        several members, the log of the mean of their densities (each normalised on
-        its own).
+        leakage correction, under the sampling budget); without, it is the density
+        estimator's, masked to -inf outside the prior (enough to rank parameters for the
+        same observation). With several members, the log of the mean of their densities
+        (each normalised on its own).
         """
         n_obs, m, _ = theta.shape
         x, th = _as_tensor(X, self.device_), _as_tensor(theta, self.device_)
         members = self._members()
         chunk = max(1, min(n_obs, _MAX_BATCH // max(m, self.n_posterior_samples)))
+        budget = self._budget("Normalising log_prob", LOG_PROB_REMEDIES) if normalize else None
         out = []
         with seeded_torch(seed, self.device_), torch.no_grad():
             for start in range(0, n_obs, chunk):
                 xs, ts = x[start : start + chunk], th[start : start + chunk]
                 values = torch.stack(
-                    [self._member_log_prob(member, ts, xs, normalize) for member in members]
+                    [
+                        self._member_log_prob(
+                            member, ts, xs, budget, X[start : start + chunk], start
+                        )
+                        for member in members
+                    ]
                 )
                 values = torch.logsumexp(values, dim=0) - np.log(len(members))
                 out.append(values.reshape(len(xs), m).cpu())
         return torch.cat(out).numpy().astype(np.float64)
 
     def _member_log_prob(
-        self, posterior: Any, ts: torch.Tensor, xs: torch.Tensor, normalize: bool
+        self,
+        posterior: Any,
+        ts: torch.Tensor,
+        xs: torch.Tensor,
+        budget: SamplingBudget | None,
+        observations: np.ndarray,
+        first_index: int,
     ) -> torch.Tensor:
-        """One member's log densities of ``ts`` (len(xs), m, n_params) -> (len(xs), m)."""
-        leakage = {
-            "num_rejection_samples": self.n_posterior_samples,
-            "rejection_sampling_batch_size": max(1, _MAX_BATCH // len(xs)),
-        }
-        try:
+        """One member's log densities of ``ts`` (len(xs), m, n_params) -> (len(xs), m).
+
+        ``budget=None``: unnormalised. Otherwise divided by the acceptance rate of
+        ``n_posterior_samples`` draws (what sbi's ``leakage_correction`` computes, with
+        the same draws), under ``budget``.
+        """
+        batch_size = max(1, _MAX_BATCH // len(xs))
+        if budget is not None and not has_bounded_sampler(posterior):
+            # not an sbi direct posterior: its own normalisation
+            leakage = {
+                "num_rejection_samples": self.n_posterior_samples,
+                "rejection_sampling_batch_size": batch_size,
+            }
             return posterior.log_prob_batched(
-                ts.transpose(0, 1),
-                x=xs,
-                norm_posterior=normalize,
-                leakage_correction_params=leakage,
+                ts.transpose(0, 1), x=xs, norm_posterior=True, leakage_correction_params=leakage
+            ).transpose(0, 1)
+        try:
+            values = posterior.log_prob_batched(
+                ts.transpose(0, 1), x=xs, norm_posterior=False
             ).transpose(0, 1)
         except NotImplementedError:
-            return torch.stack(
+            values = torch.stack(
                 [
-                    posterior.log_prob(
-                        ti, x=xi[None], norm_posterior=normalize, leakage_correction_params=leakage
-                    )
+                    posterior.log_prob(ti, x=xi[None], norm_posterior=False)
                     for ti, xi in zip(ts, xs, strict=True)
                 ]
             )
+        if budget is None:
+            return values
+        _, acceptance = sample_in_support(
+            posterior,
+            xs,
+            self.n_posterior_samples,
+            max_batch_size=batch_size,
+            budget=budget,
+            observations=observations,
+            first_index=first_index,
+        )
+        return values - torch.log(acceptance.to(values.device))[:, None]
 
     # ---------------------------------------------------------- public verbs
-    def sample(self, X: Any, n_samples: int = 1000, *, random_state: Any = None) -> np.ndarray:
+    def sample(
+        self,
+        X: Any,
+        n_samples: int = 1000,
+        *,
+        random_state: Any = None,
+        reject_outside_prior: bool | None = None,
+    ) -> np.ndarray:
         """Draw parameters from the posterior of each observation.
 
         Parameters
@@ -616,16 +810,33 @@ default="zuko_maf"
             Seed of the draws; ``None`` uses the estimator's ``sampling_seed_``, so
             repeated calls return the same draws. Pass different seeds for
             independent draws.
+        reject_outside_prior : bool or None, default=None
+            Overrides the estimator's ``reject_outside_prior`` for this call: ``False``
+            returns the density estimator's draws without rejecting those outside the
+            prior support (they may lie outside it).
 
         Returns
         -------
         ndarray of shape (n_observations, n_samples, n_params) or (n_samples, n_params)
             Posterior draws in the units of ``y``; the second form for a 1-D ``X``.
             The parameter axis is kept even for a single parameter.
+
+        Raises
+        ------
+        PosteriorSamplingError
+            When, for some observation, too few draws of the density estimator lie
+            inside the prior support (``min_acceptance_rate``) or the rejection takes
+            longer than ``max_sampling_time``; the message names the observation and
+            its acceptance rate.
         """
         X, single = self._validate_observations(X)
         check_interval(n_samples, "n_samples", f"{type(self).__name__}.sample", kind=int, low=1)
-        draws = self._sample_array(X, int(n_samples), self._seed(random_state))
+        draws = self._sample_array(
+            X,
+            int(n_samples),
+            self._seed(random_state),
+            reject_outside_prior=reject_outside_prior,
+        )
         return draws[0] if single else draws
 
     def log_prob(self, theta: Any, X: Any, *, normalize: bool = True) -> np.ndarray:
@@ -814,6 +1025,15 @@ default="zuko_maf"
             state.update(fitted)
             state["device_"] = "cpu"
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # estimators pickled before the sampling budget existed get its defaults
+        defaults = {
+            "reject_outside_prior": True,
+            "min_acceptance_rate": DEFAULT_MIN_ACCEPTANCE_RATE,
+            "max_sampling_time": None,
+        }
+        super().__setstate__({**defaults, **state})
 
     # ------------------------------------------------------------ sklearn
     def _expected_failed_checks(self) -> dict[str, str]:
