@@ -6,8 +6,11 @@ evaluations per second (N_p N_c n_steps / seconds). The plain-NumPy implementati
 same pusher and field runs in the same process on a reduced size and is scaled linearly
 (its cost is exactly linear in N_p N_c n_steps). A last row runs the kernel with AVX-512
 enabled through ``NUMBA_CPU_FEATURES`` in a subprocess (LLVM prefers 256-bit vectors on
-this CPU by default; numba 0.68 has no SVML). Run: ``python benchmarks/bench_particles.py``
-(``--quick`` for a 2000-particle main run, scaled).
+this CPU by default; numba 0.68 has no SVML). The reproducible default kernel is timed
+against ``backend="numba-fast"`` (fastmath wave sums, CPU-dependent last bits) in
+alternated runs, giving the cost of bit-identical results across CPUs as a ratio.
+Run: ``python benchmarks/bench_particles.py`` (``--quick`` for a 2000-particle main run,
+scaled).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ print(json.dumps(time.perf_counter() - start))
 """
 
 
-def time_numba(n_particles: int, n_threads: int | None = None) -> float:
+def time_numba(n_particles: int, n_threads: int | None = None, backend: str = "numba") -> float:
     start = time.perf_counter()
     simulate_diffusion(
         *THETA,
@@ -48,6 +51,7 @@ def time_numba(n_particles: int, n_threads: int | None = None) -> float:
         n_waves=PAPER["n_waves"],
         n_steps=PAPER["n_steps"],
         n_threads=n_threads,
+        backend=backend,
         random_state=0,
     )
     return time.perf_counter() - start
@@ -104,8 +108,17 @@ def main() -> None:
     quick = "--quick" in sys.argv
     n_main = 2000 if quick else PAPER["n_particles"]
     time_numba(8)  # compile (or load the cache)
+    time_numba(8, backend="numba-fast")
     load_before = os.getloadavg()[0]
     seconds = time_numba(n_main)
+    # the reproducible kernel against the fastmath one, alternated to share the load
+    n_pair = n_main // 5
+    exact, fast = [], []
+    for _ in range(3):
+        exact.append(time_numba(n_pair))
+        fast.append(time_numba(n_pair, backend="numba-fast"))
+    fast_per_coefficient = min(fast) * PAPER["n_particles"] / n_pair
+    fast_cost = min(exact) / min(fast)
     per_coefficient = seconds * PAPER["n_particles"] / n_main
     drawing = time_wave_drawing(n_main) * PAPER["n_particles"] / n_main
     n_single = 1000
@@ -131,6 +144,12 @@ def main() -> None:
     threads = numba.get_num_threads()
     rows = [
         row("numba (simulate_diffusion)", f"N_p={n_main}", per_coefficient, threads),
+        row(
+            "numba-fast (fastmath sums)",
+            f"N_p={n_pair}, best of 3, scaled",
+            fast_per_coefficient,
+            threads,
+        ),
         row("numba, 1 thread", f"N_p={n_single}, scaled", single, 1),
         row("numpy reference", f"N_p={n_np}, {steps_np} steps, scaled", numpy_per_coefficient, 1),
     ]
@@ -143,6 +162,10 @@ def main() -> None:
         f"dt=2pi/10, {PAPER['n_steps']} steps ({EVALS:.1e} wave evaluations), theta=(T, b, "
         f"lambda_perp)={THETA}, palade2d turbulence. 'numba' includes drawing the waves "
         f"({drawing:.2f} s per coefficient of it, parallel) and the analysis. "
+        f"'numba' is the reproducible kernel (no reassociation, no FMA: bit-identical on "
+        f"every x86-64 CPU); 'numba-fast' (backend='numba-fast') lets LLVM reassociate and "
+        f"fuse the wave sums per CPU. Cost of reproducibility, alternated runs of "
+        f"N_p={n_pair}: numba / numba-fast = {fast_cost:.2f} (best of 3 each). "
         f"Rows marked 'scaled' ran a smaller N_p (or fewer steps) and are scaled linearly. "
         f"Shared machine with {os.cpu_count()} cores: load average {load_before:.1f} before "
         f"and {load_after:.1f} after, so compare ratios within this run. "

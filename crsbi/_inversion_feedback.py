@@ -311,7 +311,15 @@ class FeedbackMixin:
         Returns
         -------
         ndarray of shape (n, n_samples, n_params) or (n_samples, n_params)
-            Draws in physical units, inside ``param_bounds``.
+            Draws in physical units, inside ``param_bounds`` (unless the posterior
+            estimator was given ``reject_outside_prior=False`` through ``npe_kwargs``).
+
+        Raises
+        ------
+        crsbi.inference.PosteriorSamplingError
+            If an observation lies so far outside the training spectra that almost no
+            draw of the flow falls inside ``param_bounds`` (the budget is set by
+            ``npe_kwargs``' ``min_acceptance_rate`` and ``max_sampling_time``).
         """
         feats, single = self._posterior_inputs(X)
         draws = self.posterior_estimator_.sample(

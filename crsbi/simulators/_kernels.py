@@ -7,6 +7,18 @@ structure of arrays ``waves[i]`` of shape ``(n_rows, n_waves)``, rows
 waves is branch-free and contiguous, and its cosine is a polynomial (below) rather
 than a call to libm, so LLVM vectorises it with AVX2 / AVX-512 without SVML (numba
 0.62+ ships no SVML support).
+
+Reproducibility across CPUs. The default kernels are compiled with :data:`EXACT` flags:
+no reassociation and no contraction into fused multiply-adds, so every sum is evaluated
+in the order written here and the results are bit-identical on any x86-64 CPU (and under
+``NUMBA_CPU_NAME=generic``) for one numba/LLVM version. The wave sum keeps its speed
+through an explicit order: the cosines are computed in a vectorised pass into a scratch
+row, then summed in :data:`LANES` interleaved partial sums combined pairwise, an order
+that does not depend on the vector width. ``fast=True`` selects wave sums compiled with
+``fastmath=True`` instead (LLVM reassociates them by vector width and fuses
+multiply-adds per CPU): about 2x faster on AVX-512 machines, but the last bits then
+differ between CPUs, and chaotic orbits amplify them to differences of the trajectories
+themselves (statistically equivalent, not identical).
 """
 
 from __future__ import annotations
@@ -15,6 +27,8 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
+    "EXACT",
+    "LANES",
     "cos_turns",
     "draw_waves_kernel",
     "field_kernel",
@@ -35,7 +49,13 @@ _C6 = 3.8169967608105932
 _C7 = -0.6909330342703184
 
 
-@njit(fastmath=True, cache=True, inline="always")
+#: fastmath flags of the reproducible kernels: no ``reassoc`` and no ``contract`` (FMA).
+EXACT = {"nnan", "ninf", "nsz"}
+#: partial sums of the reproducible wave sum (summed as ``(s0 + s1) + (s2 + s3)``).
+LANES = 4
+
+
+@njit(fastmath=EXACT, cache=True, inline="always")
 def cos_turns(p: float) -> float:  # pragma: no cover - compiled
     """Return ``cos(2 pi p)`` for any finite ``p`` (branch-free, vectorisable)."""
     r = p - np.floor(p + 0.5)  # exact, in [-1/2, 1/2]
@@ -52,32 +72,65 @@ def cos_turns(p: float) -> float:  # pragma: no cover - compiled
     return s * v
 
 
-@njit(fastmath=True, cache=True)
-def _field_xy(x, y, z, kx, ky, kz, alpha, ex, ey):  # pragma: no cover - compiled
-    bx = 0.0
-    by = 0.0
+@njit(fastmath=EXACT, cache=True)
+def _cosines(x, y, z, kx, ky, kz, alpha, c):  # pragma: no cover - compiled
+    """``c[j] = cos(2 pi (k_j . x + alpha_j))``: element-wise, so vectorised exactly."""
     for j in range(kx.shape[0]):
-        c = cos_turns(kx[j] * x + ky[j] * y + kz[j] * z + alpha[j])
-        bx += ex[j] * c
-        by += ey[j] * c
-    return bx, by
+        c[j] = cos_turns(kx[j] * x + ky[j] * y + kz[j] * z + alpha[j])
+
+
+@njit(fastmath=EXACT, cache=True)
+def _dot(e, c):  # pragma: no cover - compiled
+    """``sum_j e[j] c[j]`` in LANES interleaved partial sums: one order on every CPU."""
+    n = e.shape[0]
+    m = n - n % LANES
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    s3 = 0.0
+    for j in range(0, m, LANES):
+        s0 += e[j] * c[j]
+        s1 += e[j + 1] * c[j + 1]
+        s2 += e[j + 2] * c[j + 2]
+        s3 += e[j + 3] * c[j + 3]
+    total = (s0 + s1) + (s2 + s3)
+    for j in range(m, n):
+        total += e[j] * c[j]
+    return total
 
 
 @njit(fastmath=True, cache=True)
-def _field_xyz(x, y, z, kx, ky, kz, alpha, ex, ey, ez):  # pragma: no cover - compiled
+def _field_fast(x, y, z, kx, ky, kz, alpha, ex, ey, ez, three):  # pragma: no cover - compiled
+    """Sum the waves with reassociation and FMA allowed: fastest, CPU-dependent last bits."""
     bx = 0.0
     by = 0.0
     bz = 0.0
-    for j in range(kx.shape[0]):
-        c = cos_turns(kx[j] * x + ky[j] * y + kz[j] * z + alpha[j])
-        bx += ex[j] * c
-        by += ey[j] * c
-        bz += ez[j] * c
+    if three:
+        for j in range(kx.shape[0]):
+            c = cos_turns(kx[j] * x + ky[j] * y + kz[j] * z + alpha[j])
+            bx += ex[j] * c
+            by += ey[j] * c
+            bz += ez[j] * c
+    else:
+        for j in range(kx.shape[0]):
+            c = cos_turns(kx[j] * x + ky[j] * y + kz[j] * z + alpha[j])
+            bx += ex[j] * c
+            by += ey[j] * c
     return bx, by, bz
 
 
-@njit(parallel=True, fastmath=True, cache=True)
-def field_kernel(waves, points, out):  # pragma: no cover - compiled
+@njit(fastmath=EXACT, cache=True)
+def _field(x, y, z, kx, ky, kz, alpha, ex, ey, ez, three, fast, c):  # pragma: no cover
+    """Turbulent field at one point: exact order (scratch row ``c``) unless ``fast``."""
+    if fast:
+        return _field_fast(x, y, z, kx, ky, kz, alpha, ex, ey, ez, three)
+    _cosines(x, y, z, kx, ky, kz, alpha, c)
+    bz = _dot(ez, c) if three else 0.0
+    return _dot(ex, c), _dot(ey, c), bz
+
+
+@njit(parallel=True, fastmath=EXACT, cache=True)
+def field_kernel(waves, points, out, fast=False):  # pragma: no cover - compiled
     """Field of each particle's own realisation at its points, as the pusher sees it.
 
     Parameters
@@ -88,35 +141,30 @@ def field_kernel(waves, points, out):  # pragma: no cover - compiled
         Positions in ``rho_L0``.
     out : float64 (n_particles, n_points, 3)
         Receives the turbulent field ``b`` in ``B0`` (``B0 z`` not included).
+    fast : bool, default=False
+        Wave sums with ``fastmath=True`` (CPU-dependent last bits), see module docstring.
     """
     n_points = points.shape[1]
     n_rows = waves.shape[1]
-    for flat in prange(points.shape[0] * n_points):
-        i = flat // n_points
-        p = flat - i * n_points
-        x = points[i, p, 0]
-        y = points[i, p, 1]
-        z = points[i, p, 2]
-        if n_rows == 7:
-            bx, by, bz = _field_xyz(
-                x, y, z, waves[i, 0], waves[i, 1], waves[i, 2], waves[i, 3], waves[i, 4],
-                waves[i, 5], waves[i, 6],
+    three = n_rows == 7
+    for i in prange(points.shape[0]):
+        c = np.empty(waves.shape[2])
+        for p in range(n_points):
+            bx, by, bz = _field(
+                points[i, p, 0], points[i, p, 1], points[i, p, 2], waves[i, 0], waves[i, 1],
+                waves[i, 2], waves[i, 3], waves[i, 4], waves[i, 5], waves[i, n_rows - 1],
+                three, fast, c,
             )  # fmt: skip
-        else:
-            bx, by = _field_xy(
-                x, y, z, waves[i, 0], waves[i, 1], waves[i, 2], waves[i, 3], waves[i, 4],
-                waves[i, 5],
-            )  # fmt: skip
-            bz = 0.0
-        out[i, p, 0] = bx
-        out[i, p, 1] = by
-        out[i, p, 2] = bz
+            out[i, p, 0] = bx
+            out[i, p, 1] = by
+            out[i, p, 2] = bz
 
 
-@njit(parallel=True, fastmath=True, cache=True)
+@njit(parallel=True, fastmath=EXACT, cache=True)
 def trace_kernel(
-    waves, positions, momenta, dt, sample_steps, guiding_centre, out_positions, out_momenta
-):  # pragma: no cover - compiled
+    waves, positions, momenta, dt, sample_steps, guiding_centre, out_positions, out_momenta,
+    fast=False,
+):  # pragma: no cover - compiled  # fmt: skip
     """Advance particles with the relativistic Boris pusher (no electric field).
 
     Units: time in ``1/omega_c``, lengths in ``rho_L0``, momenta in ``m c``, field in
@@ -143,12 +191,15 @@ def trace_kernel(
     out_momenta : float64 (n_particles, n_samples or 0, 3)
         Receives ``p_{n-1/2}`` (the momentum that moved the particle to ``x_n``) when its
         second axis is not empty.
+    fast : bool, default=False
+        Wave sums with ``fastmath=True`` (CPU-dependent last bits), see module docstring.
     """
     n_particles = positions.shape[0]
     n_rows = waves.shape[1]
     n_samples = sample_steps.shape[0]
     n_steps = sample_steps[n_samples - 1]
     keep_momenta = out_momenta.shape[1] > 0
+    three = n_rows == 7
     for i in prange(n_particles):
         kx = waves[i, 0]
         ky = waves[i, 1]
@@ -157,6 +208,7 @@ def trace_kernel(
         ex = waves[i, 4]
         ey = waves[i, 5]
         ez = waves[i, n_rows - 1]
+        c = np.empty(kx.shape[0])
         x = positions[i, 0]
         y = positions[i, 1]
         z = positions[i, 2]
@@ -171,11 +223,7 @@ def trace_kernel(
         # iteration n rotates p_{n-1/2} -> p_{n+1/2} with B(x_n), writes the samples of step
         # n, then moves x_n -> x_{n+1}; the last iteration (n = n_steps) does not move.
         for n in range(n_steps + 1):
-            if n_rows == 7:
-                bx, by, bz = _field_xyz(x, y, z, kx, ky, kz, alpha, ex, ey, ez)
-            else:
-                bx, by = _field_xy(x, y, z, kx, ky, kz, alpha, ex, ey)
-                bz = 0.0
+            bx, by, bz = _field(x, y, z, kx, ky, kz, alpha, ex, ey, ez, three, fast, c)
             tx = bx * half
             ty = by * half
             tz = (1.0 + bz) * half

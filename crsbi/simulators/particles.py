@@ -73,6 +73,8 @@ __all__ = [
 PALADE_BOUNDS = {"T": (0.0, 10.0), "b": (0.0, 1.0), "lambda_perp": (0.2, 20.0)}
 
 _CHUNK = 2048  # particles per kernel call (bounds memory: ~60 MB at 500 waves)
+#: kernels of :func:`trace_particles`: reproducible, fastmath, NumPy reference
+BACKENDS = ["numba", "numba-fast", "numpy"]
 
 
 @dataclass(frozen=True)
@@ -249,8 +251,12 @@ def trace_particles(
         :math:`\bar{\mathbf p}_n = (\mathbf p_{n-1/2} + \mathbf p_{n+1/2})/2` and
         :math:`a = \Delta t/2\gamma`, exactly the centre of the Boris orbit in a uniform
         field (so the gyration drops out of displacements).
-    backend : {"numba", "numpy"}, default="numba"
-        The compiled parallel kernel, or the plain-NumPy reference implementation of the
+    backend : {"numba", "numba-fast", "numpy"}, default="numba"
+        The compiled parallel kernel, bit-identical on every x86-64 CPU for a given numba
+        version (no reassociation, no fused multiply-adds); ``"numba-fast"``, the same
+        kernel with ``fastmath`` wave sums (about 2x faster on AVX-512 CPUs, last bits
+        CPU-dependent, so chaotic orbits agree only statistically between CPUs, see
+        ``docs/reproducibility.md``); or the plain-NumPy reference implementation of the
         same pusher and field (slow; for checks and benchmarks).
 
     Returns
@@ -267,7 +273,7 @@ def trace_particles(
     ((1, 200, 3), True)
     """
     owner = "trace_particles"
-    check_option(backend, "backend", owner, ["numba", "numpy"])
+    check_option(backend, "backend", owner, BACKENDS)
     check_interval(dt, "dt", owner, low=0.0, high=np.inf, closed="neither")
     momenta = np.ascontiguousarray(momenta, dtype=float)
     if momenta.ndim != 2 or momenta.shape[1] != 3:
@@ -315,7 +321,15 @@ def trace_particles(
         pos = np.empty((n, steps.size, 3))
         mom = np.empty((n, steps.size, 3))
         _run_kernel(
-            _pack_waves(waves, n), positions, momenta, float(dt), steps, guiding_centre, pos, mom
+            _pack_waves(waves, n),
+            positions,
+            momenta,
+            float(dt),
+            steps,
+            guiding_centre,
+            pos,
+            mom,
+            fast=backend == "numba-fast",
         )
     return Trajectories(steps, steps * float(dt), pos, mom)
 
@@ -339,6 +353,7 @@ def simulate_diffusion(
     diffusive_tolerance: float = 0.2,
     displacement: str = "particle",
     n_threads: int | None = None,
+    backend: str = "numba",
     random_state: Any = None,
 ) -> DiffusionResult:
     r"""Simulate the running diffusion coefficients of particles in synthetic turbulence.
@@ -393,10 +408,14 @@ def simulate_diffusion(
     n_threads : int or None, default=None
         numba threads for this call (results do not depend on it); numba's default if
         ``None``.
+    backend : {"numba", "numba-fast"}, default="numba"
+        Kernel flavour (see :func:`trace_particles`): ``"numba"`` gives bit-identical
+        results on every x86-64 CPU, ``"numba-fast"`` is about 2x faster on AVX-512 CPUs
+        with CPU-dependent last bits.
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Seed. Each particle's field realisation is drawn by its own generator from a 64-bit
         seed taken from this stream (then the initial momenta), so a seed gives the same
-        result whatever the number of threads.
+        result whatever the number of threads (and, with ``backend="numba"``, the CPU).
 
     Returns
     -------
@@ -434,6 +453,7 @@ def simulate_diffusion(
     check_interval(diffusive_tolerance, "diffusive_tolerance", owner, low=0.0, closed="neither")
     check_option(displacement, "displacement", owner, ["particle", "guiding_centre"])
     check_interval(n_threads, "n_threads", owner, kind=int, low=1, allow_none=True)
+    check_option(backend, "backend", owner, BACKENDS[:2])
     lambda_par = lambda_par_ratio * lambda_perp
     if turbulence in ("slab", "composite") and np.isinf(lambda_par):
         raise ValueError(
@@ -480,6 +500,7 @@ def simulate_diffusion(
                 displacement == "guiding_centre",
                 pos,
                 np.empty((stop - start, 0, 3)),
+                fast=backend == "numba-fast",
             )
             sq[start:stop] = (pos[:, 1:] - pos[:, :1]) ** 2
     gamma = 1.0 + float(T)
@@ -602,12 +623,20 @@ def _threads(n_threads: int | None) -> Iterator[None]:
 
 
 def _run_kernel(
-    waves, positions, momenta, dt, steps, guiding_centre, out_positions, out_momenta
+    waves, positions, momenta, dt, steps, guiding_centre, out_positions, out_momenta, fast
 ) -> None:
     from crsbi.simulators._kernels import trace_kernel
 
     trace_kernel(
-        waves, positions, momenta, dt, steps, bool(guiding_centre), out_positions, out_momenta
+        waves,
+        positions,
+        momenta,
+        dt,
+        steps,
+        bool(guiding_centre),
+        out_positions,
+        out_momenta,
+        bool(fast),
     )
 
 
