@@ -1,6 +1,7 @@
 # crsbi: two commands do all the set-up on a fresh machine.
 #   make demo   create .venv if missing, install crsbi[dev], run `crsbi demo`
 #   make test   same set-up, then the test suite (with doctests)
+#   make test-cpu-paths  the numba and network tests again on other CPU code paths (CI runs it)
 #   make docs   the documentation site (Sphinx) in docs/_build/html, tutorials executed
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,7 +10,7 @@ STAMP  := $(VENV)/.crsbi-installed
 DOCS_STAMP := $(VENV)/.crsbi-docs-installed
 PYTEST_ARGS ?= -n auto
 
-.PHONY: demo test lint bench docs install clean
+.PHONY: demo test test-cpu-paths lint bench docs install clean
 
 install: $(STAMP)
 
@@ -27,6 +28,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS) tests crsbi --doctest-modules
+
+# The tests of the numba kernels and of the network estimators, run a second time on other
+# code paths than the host's: LLVM's generic x86-64 target (SSE2, no AVX, no FMA), torch's
+# AVX2 kernels and MKL's AVX2 path, one thread. A test that depends on the CPU's rounding
+# fails here rather than on a user's machine (docs/reproducibility.md).
+CPU_PATH_TESTS ?= tests/test_particles.py tests/test_turbulence.py tests/test_crfluid.py \
+	tests/test_trajectory_dataset.py tests/test_trajectory_stats.py tests/test_diffusion_database.py \
+	tests/test_common.py tests/test_neural.py tests/test_training.py tests/test_cnn.py \
+	tests/test_cnn1d.py tests/test_unet1d.py tests/test_healpix.py tests/test_ddpm.py \
+	tests/test_anisotropy.py tests/test_classification.py tests/test_inversion.py
+CPU_PATH_ENV ?= NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+test-cpu-paths: $(STAMP)
+	$(CPU_PATH_ENV) $(PY) -m pytest $(PYTEST_ARGS) $(CPU_PATH_TESTS)
 
 $(DOCS_STAMP): pyproject.toml $(STAMP)
 	$(PY) -m pip install -e '.[dev,docs]'
