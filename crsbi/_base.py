@@ -23,7 +23,10 @@ progress, persistence) is here, once.
 from __future__ import annotations
 
 import copy
+import itertools
 import math
+import warnings
+import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -39,10 +42,85 @@ from crsbi.utils._persistence import PersistenceMixin
 from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
 from crsbi.utils._validation import check_interval, check_option
 
-__all__ = ["BaseNeuralEstimator"]
+__all__ = ["BaseNeuralEstimator", "prediction_network"]
 
 #: Number of samples pushed through the network at once at prediction time.
 PREDICT_BATCH_SIZE = 4096
+
+#: float64 twins of trained networks, keyed by the trained network itself (weakly, so an
+#: entry dies with its network and nothing of it is pickled with an estimator). Each value
+#: is ``(fingerprint, twin)``; ``twin`` is ``None`` for a network that cannot run in float64.
+_FLOAT64_TWINS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, nn.Module | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _fingerprint(module: nn.Module) -> tuple:
+    """Identify the current weights of ``module`` without reading them.
+
+    Every parameter and buffer enters with its name, identity, storage address, dtype,
+    device and in-place version counter: an optimizer step, ``load_state_dict``,
+    ``.to(...)`` or a replaced submodule changes the fingerprint.
+    """
+    return tuple(
+        (name, id(t), t.data_ptr(), t._version, t.dtype, t.device)
+        for name, t in itertools.chain(module.named_parameters(), module.named_buffers())
+    )
+
+
+def prediction_network(module: nn.Module, device: str | torch.device) -> nn.Module:
+    """Return the network to evaluate at prediction time: a float64 twin of ``module``.
+
+    Float32 results of a network depend on the batch it is evaluated in: BLAS and
+    convolution kernels choose their blocking (and so the order of the sums) by the
+    number of rows and by the CPU, which moves outputs by ~1e-7 relative between a
+    batch and its subsets. In float64 the same reassociation moves them by ~1e-16, so
+    predictions do not depend on which other samples share the call (scikit-learn's
+    subset- and order-invariance). The twin is a float64 copy of ``module`` in
+    evaluation mode without gradients, kept while ``module`` lives and its weights are
+    unchanged (an optimizer step, ``load_state_dict`` or ``.to(...)`` makes a new one);
+    it is never pickled. MPS has no float64: there ``module`` itself is returned.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The trained network.
+    device : str or torch.device
+        Device ``module`` lives on.
+
+    Returns
+    -------
+    torch.nn.Module
+        The float64 twin, or ``module`` itself on MPS and for networks that failed to run
+        in float64 before (see :meth:`BaseNeuralEstimator._forward`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from crsbi._base import prediction_network
+    >>> net = torch.nn.Linear(3, 1)
+    >>> twin = prediction_network(net, "cpu")
+    >>> twin.weight.dtype, twin is prediction_network(net, "cpu")
+    (torch.float64, True)
+    >>> with torch.no_grad():
+    ...     _ = net.weight.zero_()  # new weights: a new twin
+    >>> prediction_network(net, "cpu") is twin
+    False
+    """
+    if torch.device(device).type == "mps":
+        return module
+    fingerprint = _fingerprint(module)
+    cached = _FLOAT64_TWINS.get(module)
+    if cached is not None and cached[0] == fingerprint:
+        return module if cached[1] is None else cached[1]
+    twin = copy.deepcopy(module).to(torch.float64).eval().requires_grad_(False)
+    _FLOAT64_TWINS[module] = (fingerprint, twin)
+    return twin
+
+
+def _disable_float64(module: nn.Module) -> None:
+    """Remember that ``module`` cannot run in float64 (it is evaluated in float32)."""
+    _FLOAT64_TWINS[module] = (_fingerprint(module), None)
 
 
 class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
@@ -303,15 +381,48 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         return self._validate_predict_data(X)
 
     def _forward(self, X: np.ndarray) -> torch.Tensor:
-        """Network outputs for validated inputs, computed in batches, returned on CPU."""
+        """Network outputs for validated inputs, computed in batches, returned on CPU.
+
+        The network is evaluated in float64 (:func:`prediction_network`), so an output
+        does not depend on the other rows of ``X`` beyond ~1e-16 relative: BLAS choosing
+        other kernels for another batch size moves float32 outputs by ~1e-7. Inputs are
+        encoded as in training (float32) and then widened exactly. A custom network that
+        cannot run in float64 (one that makes float32 tensors itself) is evaluated in
+        float32 with a warning; so is every network on MPS, which has no float64.
+
+        Returns
+        -------
+        torch.Tensor
+            Outputs on the CPU, float64 (float32 on MPS and for such networks).
+        """
         check_is_fitted(self, "module_")
         inputs = self._encode_input(X)
         self.module_.eval()
+        network = prediction_network(self.module_, self.device_)
+        if network is self.module_:
+            return self._batched_outputs(network, inputs)
+        wide = inputs.to(torch.float64) if inputs.is_floating_point() else inputs
+        try:
+            return self._batched_outputs(network, wide)
+        except (RuntimeError, TypeError) as exc:
+            error = exc
+        outputs = self._batched_outputs(self.module_, inputs)  # errors of the input surface here
+        _disable_float64(self.module_)
+        warnings.warn(
+            f"The network of {type(self).__name__} failed in float64 ({error}); it is "
+            "evaluated in float32, where outputs depend on the batch size at the 1e-7 level.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return outputs
+
+    def _batched_outputs(self, network: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
+        """``network(inputs)`` in batches of :data:`PREDICT_BATCH_SIZE`, on the CPU."""
         outputs = []
         with torch.no_grad():
             for start in range(0, len(inputs), PREDICT_BATCH_SIZE):
                 batch = inputs[start : start + PREDICT_BATCH_SIZE].to(self.device_)
-                outputs.append(self.module_(batch).cpu())
+                outputs.append(network(batch).cpu())
         return torch.cat(outputs)
 
     # ----------------------------------------------------------- persistence

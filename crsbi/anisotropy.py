@@ -302,14 +302,6 @@ callbacks, verbose
         p = 1.0 / (1.0 + np.exp(-np.clip(self.decision_function(X), -700, 700)))
         return np.stack([1.0 - p, p], axis=1)
 
-    def _expected_failed_checks(self) -> dict[str, str]:
-        return {
-            "check_methods_subset_invariance": (
-                "float32 network logits (decision_function) differ by ~1e-6 between batch "
-                "sizes (BLAS blocking); the check's tolerance is 1e-7."
-            ),
-        }
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False

@@ -1,8 +1,11 @@
 """Scikit-learn conformity of every crsbi estimator.
 
 Each estimator enters with a tiny configuration; checks that fail by design are
-declared by the estimator's ``_expected_failed_checks`` with a written reason.
+declared by the estimator's ``_expected_failed_checks`` with a written reason (an
+estimator without that method is expected to pass every check).
 """
+
+from functools import partial
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -13,6 +16,14 @@ from crsbi.inference import PosteriorEstimator
 from crsbi.inversion import PropagationInverter
 from crsbi.neural import NeuralClassifier, NeuralRegressor
 from crsbi.nn.mlp import MLP
+from crsbi.preprocessing import (
+    HistogramEqualizer,
+    LogTransformer,
+    ParameterWhitener,
+    PowerSpectrumFlattener,
+    SpectralRatioFeatures,
+)
+from crsbi.stats.anisotropy import LikelihoodRatioTest, PowerSpectrumTest, TopHatCountingTest
 from crsbi.surrogate import DiffusionSurrogate
 
 TINY = {
@@ -82,6 +93,13 @@ TINY_GENERATOR = {
     "verbose": 0,
 }
 
+# the default pivot, 110 GeV/n, needs >= 53 bins of the default energy grid; its first point
+# (1e-3 GeV/n) lies on every grid, also on the 1 or 2 bins of the checks' 5 or 10 features
+TINY_RATIOS = {"pivot_energy": 1e-3}
+
+# a given disc needs no source maps in fit (center=None or radius_deg=None fit them)
+TINY_TOPHAT = {"center": (0.0, 90.0), "radius_deg": 15.0}
+
 ESTIMATORS = [
     NeuralRegressor(**TINY),
     NeuralClassifier(**TINY),
@@ -91,11 +109,41 @@ ESTIMATORS = [
     TransportClassifier(**TINY_CLASSIFIER),
     PropagationInverter(**TINY_INVERTER),
     TrajectoryGenerator(**TINY_GENERATOR),
+    SpectralRatioFeatures(**TINY_RATIOS),
+    ParameterWhitener(),
+    LogTransformer(),
+    HistogramEqualizer(),
+    PowerSpectrumFlattener(),
+    PowerSpectrumTest(),
+    TopHatCountingTest(**TINY_TOPHAT),
+    LikelihoodRatioTest(),
 ]
 
 
-@parametrize_with_checks(
-    ESTIMATORS, expected_failed_checks=lambda est: est._expected_failed_checks()
-)
+def expected_failed_checks(estimator: object) -> dict[str, str]:
+    """The checks ``estimator`` declares as failing by design, with their reasons."""
+    declared = getattr(estimator, "_expected_failed_checks", None)
+    return {} if declared is None else declared()
+
+
+def check_name(check: object) -> str:
+    """Name of a check yielded by ``parametrize_with_checks`` (a partial, maybe wrapped)."""
+    while hasattr(check, "__wrapped__"):
+        check = check.__wrapped__
+    return check.func.__name__ if isinstance(check, partial) else check.__name__
+
+
+class ExpectedCheckFailure(Exception):
+    """A declared check failed; carries its error without the check's traceback."""
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible(estimator, check):
-    check(estimator)
+    try:
+        check(estimator)
+    except Exception as exc:
+        if check_name(check) not in expected_failed_checks(estimator):
+            raise
+        # an xfail report renders the traceback of the exception: through scikit-learn's
+        # 5000-line estimator_checks.py that costs ~0.2 s per declared failure
+        raise ExpectedCheckFailure(f"{type(exc).__name__}: {exc}") from None

@@ -1,5 +1,9 @@
 """NeuralRegressor / NeuralClassifier: learning, input validation, persistence, sklearn use."""
 
+import copy
+import pickle
+import warnings
+
 import joblib
 import numpy as np
 import pytest
@@ -192,6 +196,72 @@ def test_sklearn_pipeline_cross_validation_and_grid_search(regression):
     twin = clone(search.best_estimator_)
     assert twin.get_params() == search.best_estimator_.get_params()
     assert not hasattr(twin, "module_")
+
+
+def test_predictions_do_not_depend_on_the_other_rows(rng):
+    """The network runs in float64 at prediction time: BLAS kernels chosen by the batch
+    size move float32 outputs by ~1e-7, float64 ones by ~1e-16."""
+    X = rng.normal(size=(300, 6))
+    y = X @ rng.normal(size=6)
+    reg = NeuralRegressor(**FAST).fit(X, y)
+    full = reg.predict(X)
+    rows = np.array([reg.predict(X[i : i + 1])[0] for i in range(0, 300, 7)])
+    np.testing.assert_allclose(rows, full[::7], rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(reg.predict(X[::-1])[::-1], full, rtol=1e-12, atol=1e-12)
+    clf = NeuralClassifier(**FAST).fit(X, (X[:, 0] > 0).astype(int))
+    proba = clf.predict_proba(X)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(clf.predict_proba(X[5:6]), proba[5:6], rtol=1e-12, atol=1e-14)
+
+
+def test_the_float64_network_follows_the_weights(regression):
+    X, y = regression
+    reg = NeuralRegressor(**FAST).fit(X, y)
+    before = reg.predict(X)
+    state = copy.deepcopy(reg.module_.state_dict())
+    with torch.no_grad():  # in place, as an optimizer step
+        for parameter in reg.module_.parameters():
+            parameter.mul_(0.5)
+    changed = reg.predict(X)
+    assert not np.allclose(changed, before)
+    np.testing.assert_array_equal(changed, copy.deepcopy(reg).predict(X))
+    reg.module_.load_state_dict(state)
+    np.testing.assert_array_equal(reg.predict(X), before)
+    # the float64 copy lives outside the estimator: nothing more is pickled after predict
+    assert len(pickle.dumps(reg)) == len(pickle.dumps(clone(reg).fit(X, y)))
+
+
+class Float32Only(nn.Module):
+    """A network that casts its input to float32 itself (it cannot run in float64)."""
+
+    def __init__(self, n_inputs: int, n_outputs: int) -> None:
+        super().__init__()
+        self.linear = nn.Linear(n_inputs, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x.to(torch.float32))
+
+
+def test_a_float32_only_network_predicts_in_float32_with_a_warning(regression):
+    X, y = regression
+    reg = NeuralRegressor(module=Float32Only, **FAST).fit(X, y)
+    with pytest.warns(RuntimeWarning, match="float64"):
+        first = reg.predict(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the float32 fallback is remembered
+        np.testing.assert_array_equal(reg.predict(X), first)
+    with pytest.raises(RuntimeError):  # input errors are still raised
+        reg._forward(X[:, :2])
+
+
+@pytest.mark.gpu
+def test_cuda_predictions_run_in_float64(regression):
+    X, y = regression
+    reg = NeuralRegressor(max_epochs=5, random_state=0, verbose=0, device="cuda").fit(X, y)
+    assert reg._forward(X).dtype == torch.float64
+    full = reg.predict(X)
+    rows = np.array([reg.predict(X[i : i + 1])[0] for i in range(0, len(X), 13)])
+    np.testing.assert_allclose(rows, full[::13], rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.gpu

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_array
 
 from crsbi.preprocessing._cubes import (
     LazyCube,
@@ -318,6 +318,50 @@ def _cube_to_tiles(
     return out
 
 
+#: Scikit-learn common checks whose data hold the pixel value 0, which log10 rejects.
+_ZERO_DATA_CHECKS: tuple[str, ...] = (
+    "check_dict_unchanged",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_pipeline_consistency",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+    "check_transformers_unfitted_stateless",
+)
+#: Scikit-learn common checks whose X has a number of features that is not a square.
+_SQUARE_DATA_CHECKS: tuple[str, ...] = (
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1sample",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_pipeline_consistency",
+    "check_readonly_memmap_input",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+    "check_transformers_unfitted_stateless",
+)
+
+
 class _ImageTransformer(TransformerMixin, BaseEstimator):
     """Stateless per-image transformer accepting (n, H, W) or flattened (n, H*W) input."""
 
@@ -326,6 +370,9 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
 
     def _needs_2d(self) -> bool:
         return False
+
+    def _check_values(self, array: np.ndarray) -> None:
+        """Reject inputs the transformation is not defined for (at ``fit``)."""
 
     def fit(self, X: Any, y: Any = None) -> _ImageTransformer:
         """Check the input and record its shape (nothing is learned).
@@ -343,6 +390,7 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
             The fitted transformer.
         """
         array = check_array(X, allow_nd=True, dtype=np.float64)
+        self._check_values(array)
         self.n_features_in_ = int(np.prod(array.shape[1:]))
         self.image_shape_ = self._resolve_shape(array)
         return self
@@ -378,6 +426,9 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
     def transform(self, X: Any) -> np.ndarray:
         """Apply the transformation image by image.
 
+        Nothing is learned, so an unfitted transformer works too; a fitted one checks
+        that ``X`` has the number of features seen in ``fit``.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, H, W) or (n_samples, H * W)
@@ -388,10 +439,9 @@ class _ImageTransformer(TransformerMixin, BaseEstimator):
         ndarray of the input's shape
             Transformed images.
         """
-        check_is_fitted(self, "n_features_in_")
         array = check_array(X, allow_nd=True, dtype=np.float64)
         n_features = int(np.prod(array.shape[1:]))
-        if n_features != self.n_features_in_:
+        if hasattr(self, "n_features_in_") and n_features != self.n_features_in_:
             raise ValueError(
                 f"X has {n_features} features, but {type(self).__name__} is expecting "
                 f"{self.n_features_in_} features as input."
@@ -427,6 +477,20 @@ class LogTransformer(_ImageTransformer):
 
     def _image_fn(self, images: np.ndarray) -> np.ndarray:
         return log_images(images)
+
+    def _check_values(self, array: np.ndarray) -> None:
+        if np.any(array < 0):
+            raise ValueError(
+                "Negative values in data passed to LogTransformer: log10 needs densities > 0."
+            )
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        """Scikit-learn common checks this transformer fails by design, with reasons."""
+        return dict.fromkeys(
+            _ZERO_DATA_CHECKS,
+            "log10 needs densities > 0; the check's positive data X - X.min() hold a 0, "
+            "which transform rejects",
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -487,3 +551,11 @@ class PowerSpectrumFlattener(_ImageTransformer):
 
     def _image_fn(self, images: np.ndarray) -> np.ndarray:
         return flatten_power_spectrum(images)
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        """Scikit-learn common checks this transformer fails by design, with reasons."""
+        return dict.fromkeys(
+            _SQUARE_DATA_CHECKS,
+            "needs 2-D images: flattened X must have a square number of features (or "
+            "image_shape); the check's X of 2, 3, 5 or 10 features is rejected",
+        )

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from crsbi.utils._random import check_random_state
 from crsbi.utils._validation import check_finite, check_interval
@@ -80,12 +80,14 @@ def as_spectra(X: Any, n_bins: int | None = None, name: str = "X") -> np.ndarray
             f"{name} must be a numeric array of fluxes; got {type(X).__name__}."
         ) from exc
     expected = f"(n, 5, {n_bins or 'n_bins'}) or (n, {5 * n_bins if n_bins else '5 * n_bins'})"
+    shape = array.shape
     if array.ndim == 2 and array.shape[1] % _N_ELEMENTS == 0 and array.shape[1] > 0:
         array = array.reshape(len(array), _N_ELEMENTS, -1)
     if array.ndim != 3 or array.shape[1] != _N_ELEMENTS or (n_bins and array.shape[2] != n_bins):
+        features = f" (n_features = {shape[1]})" if len(shape) == 2 else ""
         raise ValueError(
             f"{name} must hold the fluxes of (Li, Be, B, C, O) with shape {expected}; got an "
-            f"array of shape {np.shape(X)} instead."
+            f"array of shape {shape}{features} instead."
         )
     check_finite(array, name)
     if np.any(array <= 0):
@@ -104,6 +106,8 @@ def _pivot_weights(energy: np.ndarray, pivot: float) -> tuple[int, int, float]:
             f"pivot_energy = {pivot} GeV/n lies outside the energy grid "
             f"[{energy[0]:g}, {energy[-1]:g}] GeV/n."
         )
+    if len(energy) == 1:  # a one-point grid: the pivot is that point
+        return 0, 0, 0.0
     hi = int(np.clip(np.searchsorted(energy, pivot), 1, len(energy) - 1))
     lo = hi - 1
     weight = (np.log(pivot) - log_e[lo]) / (log_e[hi] - log_e[lo])
@@ -226,6 +230,37 @@ def add_relative_noise(fluxes: Any, noise: float, random_state: Any = None) -> n
     return flux * (1.0 + noise * rng.uniform(-1.0, 1.0, size=flux.shape))
 
 
+#: Scikit-learn common checks whose tabular X has no multiple of 5 features.
+_SHAPE_CHECKS: tuple[str, ...] = (
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_readonly_memmap_input",
+    "check_transformer_data_not_an_array",
+    "check_transformer_general",
+    "check_transformer_preserve_dtypes",
+)
+#: Scikit-learn common checks with 5 or 10 features whose positive data (X - X.min()) hold a 0.
+_ZERO_CHECKS: tuple[str, ...] = (
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_fit2d_1sample",
+)
+
+
 class SpectralRatioFeatures(TransformerMixin, BaseEstimator):
     """Scikit-learn transformer: fluxes (n, 5 n_E) -> flattened ratio spectra (n, 8 n_E).
 
@@ -274,10 +309,19 @@ class SpectralRatioFeatures(TransformerMixin, BaseEstimator):
         -------
         self
         """
-        flux = as_spectra(X)
+        flux = as_spectra(self._check_input(X, fitting=True))
         self.n_bins_ = flux.shape[2]
         self.n_features_in_ = 5 * self.n_bins_
         return self
+
+    def _check_input(self, X: Any, *, fitting: bool = False) -> np.ndarray:
+        """Check X the scikit-learn way (sparse, complex, empty, NaN, negative input)."""
+        array = check_array(X, allow_nd=True, dtype=np.float64)
+        if fitting and np.any(array < 0):
+            raise ValueError(
+                f"Negative values in data passed to {type(self).__name__}: fluxes must be > 0."
+            )
+        return array
 
     def transform(self, X: Any) -> np.ndarray:
         """Ratio spectra, flattened channel by channel.
@@ -292,9 +336,27 @@ class SpectralRatioFeatures(TransformerMixin, BaseEstimator):
         ndarray of shape (n, 8 n_E)
         """
         check_is_fitted(self, "n_bins_")
-        flux = as_spectra(X, self.n_bins_)
+        flux = as_spectra(self._check_input(X), self.n_bins_)
         out = ratio_features(flux, self.energy, pivot_energy=self.pivot_energy, log=self.log)
         return out.reshape(len(out), -1)
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        """Scikit-learn common checks this transformer fails by design, with reasons."""
+        shape = (
+            "needs fluxes of 5 elements (Li, Be, B, C, O), X of shape (n, 5 n_E) (the paper's "
+            "5 x 84): the check's X of 2 to 4 features is rejected"
+        )
+        zero = (
+            "fluxes must be > 0 (log ratios are taken); the check's positive data "
+            "X - X.min() hold a 0, which is rejected"
+        )
+        return {**dict.fromkeys(_SHAPE_CHECKS, shape), **dict.fromkeys(_ZERO_CHECKS, zero)}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # fluxes
+        tags.input_tags.three_d_array = True
+        return tags
 
 
 class ParameterWhitener(TransformerMixin, BaseEstimator):
@@ -343,16 +405,14 @@ class ParameterWhitener(TransformerMixin, BaseEstimator):
         self.clip = clip
 
     def _check_y(self, y: Any, reset: bool) -> np.ndarray:
-        array = np.asarray(y, dtype=np.float64)
-        if array.ndim == 1:
-            array = array[:, None]
+        array = check_array(y, dtype=np.float64, ensure_min_samples=1 if reset else 0)
         n = None if reset else self.n_features_in_
-        if array.ndim != 2 or (n is not None and array.shape[1] != n):
+        if n is not None and array.shape[1] != n:
             raise ValueError(
-                f"parameters must have shape (n_samples, {n or 'n_params'}); got an array of "
-                f"shape {np.shape(y)} instead."
+                f"X has {array.shape[1]} features, but {type(self).__name__} is expecting {n} "
+                f"features as input: parameters must have shape (n_samples, {n})."
             )
-        return check_finite(array, "parameters")
+        return array
 
     def fit(self, X: Any, y: Any = None) -> ParameterWhitener:
         """Resolve the box.

@@ -29,12 +29,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 from threadpoolctl import threadpool_limits
 
 from crsbi._anisotropy_power import NullCalibratedTest, check_sky_maps
@@ -270,48 +271,152 @@ def tophat_zscores(
     return out
 
 
-def _encode_labels(owner: Any, y: Any, n_maps: int) -> np.ndarray:
-    """Set ``classes_`` and return 0/1 labels (all 0 when ``y`` is None)."""
+def _encode_labels(owner: Any, y: Any, n_maps: int | None) -> np.ndarray:
+    """Set ``classes_`` and return 0/1 labels (all 0 when ``y`` is None).
+
+    ``n_maps`` is the number of maps the labels must match (``None``: not checked here).
+    """
     if y is None:
         owner.classes_ = np.array([0, 1])
         return np.zeros(n_maps, dtype=int)
-    y = np.asarray(y).ravel()
-    if len(y) != n_maps:
+    y = column_or_1d(y, warn=True)
+    if n_maps is not None and len(y) != n_maps:
         raise ValueError(f"X has {n_maps} maps but y has {len(y)} labels.")
+    check_classification_targets(y)
     encoder = LabelEncoder().fit(y)
     if len(encoder.classes_) > 2:
         raise ValueError(
-            f"{type(owner).__name__} is a binary test: y must hold at most 2 labels "
-            f"(isotropic first when sorted); got {list(encoder.classes_)}."
+            "Only binary classification is supported. The type of the target is "
+            f"{type_of_target(y, input_name='y')}: {type(owner).__name__} is a binary test, y "
+            f"must hold at most 2 labels (isotropic first when sorted); got "
+            f"{list(encoder.classes_)}."
         )
     if len(encoder.classes_) == 1:  # one label only: 1 means source maps, anything else null
         owner.classes_ = np.array([0, 1])
-        return np.full(n_maps, int(encoder.classes_[0] == 1))
+        return np.full(len(y), int(encoder.classes_[0] == 1))
     owner.classes_ = encoder.classes_
     return encoder.transform(y)
+
+
+#: Scikit-learn common checks that fit on generic tabular data, which a HEALPix test rejects.
+_HEALPIX_DATA_CHECKS: tuple[str, ...] = (
+    "check_classifier_data_not_an_array",
+    "check_classifiers_classes",
+    "check_classifiers_one_label",
+    "check_classifiers_train",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_n_features_in_after_fitting",
+    "check_pipeline_consistency",
+    "check_readonly_memmap_input",
+    "check_requires_y_none",
+    "check_supervised_y_2d",
+)
+
+_HEALPIX_REASON = (
+    "needs HEALPix count maps, n_features / n_channels = 12 nside^2 pixels (12, 48, 192, "
+    "...): fit rejects the check's tabular X of 1 to 10 features as not HEALPix"
+)
 
 
 class _MapTest(NullCalibratedTest, ClassifierMixin, BaseEstimator):
     """Shared validation of the baseline tests."""
 
-    def _maps(self, X: Any, *, reset: bool) -> np.ndarray:
-        maps = check_sky_maps(X, n_channels=self.n_channels)
-        if reset:
-            self.n_channels_, self.npix_ = maps.shape[1], maps.shape[2]
-            self.nside_ = math.isqrt(self.npix_ // 12)
-            if hasattr(self, "exposure"):
-                self.exposure_ = resolve_exposure(self.exposure, self.nside_)
-        else:
+    #: Whether the statistic needs HEALPix maps (``npix = 12 nside^2``).
+    _healpix: ClassVar[bool] = True
+
+    def _fit_data(self, X: Any, y: Any, *, min_maps: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Validate training maps and labels into 0/1; set ``classes_``.
+
+        The labels are checked first (a classification target, at most two classes), so
+        that a wrong target is reported as such rather than as a shape error of the maps.
+        """
+        labels = None if y is None else _encode_labels(self, y, None)
+        maps = self._maps(X, reset=True, min_maps=min_maps)
+        if labels is None:
+            return maps, _encode_labels(self, None, len(maps))
+        if len(labels) != len(maps):
+            raise ValueError(f"X has {len(maps)} maps but y has {len(labels)} labels.")
+        return maps, labels
+
+    def _maps(self, X: Any, *, reset: bool, min_maps: int = 1) -> np.ndarray:
+        """Validate count maps as float64 ``(n_maps, n_channels, npix)``.
+
+        3-D maps are flattened to ``(n_maps, n_channels * npix)`` for scikit-learn's
+        validation (sparse, complex, empty, NaN/inf input; ``n_features_in_``), then read
+        back with :func:`crsbi._anisotropy_power.check_sky_maps`. ``fit`` (``reset=True``)
+        also rejects negative counts.
+        """
+        owner = type(self).__name__
+        if not reset:
             check_is_fitted(self, "npix_")
-            if maps.shape[1:] != (self.n_channels_, self.npix_):
+        channels = 1 if self.n_channels is None else int(self.n_channels)
+        ndim = X.ndim if hasattr(X, "ndim") else np.asarray(X).ndim
+        if ndim == 3:
+            maps = np.asarray(X)
+            if maps.dtype.kind not in "biuf":
+                raise TypeError(f"X must hold real numbers (counts); got dtype {maps.dtype}.")
+            if not reset and maps.shape[1:] != (self.n_channels_, self.npix_):
                 raise ValueError(
                     f"X must hold maps of shape ({self.n_channels_}, {self.npix_}) as in fit; "
                     f"got {maps.shape[1:]}."
                 )
+            if self.n_channels is not None and maps.shape[1] != channels:
+                raise ValueError(
+                    f"X must have {channels} channels (axis 1); got shape {maps.shape}."
+                )
+            channels = maps.shape[1]
+            X = maps.reshape(len(maps), -1)
+        elif ndim > 3:
+            raise ValueError(
+                "X must have shape (n_maps, n_channels, npix) or (n_maps, n_channels * npix); "
+                f"got {ndim} dimensions."
+            )
+        elif not reset:
+            channels = self.n_channels_
+        flat = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=min_maps)
+        if reset and np.any(flat < 0):
+            raise ValueError(
+                f"Negative values in data passed to {owner}: maps hold event counts >= 0."
+            )
+        maps = check_sky_maps(flat, n_channels=channels, name="X", healpix=self._healpix)
+        if reset:
+            self.n_channels_, self.npix_ = maps.shape[1], maps.shape[2]
+            if self._healpix:
+                self.nside_ = math.isqrt(self.npix_ // 12)
+            if hasattr(self, "exposure"):
+                self.exposure_ = resolve_exposure(self.exposure, self.nside_)
         return maps
 
     def _check_alpha(self) -> None:
         check_interval(self.alpha, "alpha", type(self).__name__, low=0, high=1, closed="neither")
+
+    def _expected_failed_checks(self) -> dict[str, str]:
+        """Scikit-learn common checks this test fails by design, with reasons."""
+        if not self._healpix:
+            return {}
+        return dict.fromkeys(_HEALPIX_DATA_CHECKS, _HEALPIX_REASON)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # event counts
+        tags.classifier_tags.multi_class = False
+        return tags
 
 
 class PowerSpectrumTest(_MapTest):
@@ -346,6 +451,8 @@ class PowerSpectrumTest(_MapTest):
         Isotropic mean and standard deviation of :math:`C_1 \ldots C_{\ell_{max}}`.
     weights_ : ndarray of shape (lmax,)
         Multipole weights.
+    n_features_in_ : int
+        ``n_channels * npix`` of the maps seen in ``fit``.
     null_statistics_, threshold_, alpha_
         Set by :meth:`calibrate`.
 
@@ -399,8 +506,7 @@ class PowerSpectrumTest(_MapTest):
         check_option(self.weighting, "weighting", owner, ("uniform", "fisher"))
         check_interval(self.lmax, "lmax", owner, kind=int, low=1, allow_none=True)
         self._check_alpha()
-        maps = self._maps(X, reset=True)
-        labels = _encode_labels(self, y, len(maps))
+        maps, labels = self._fit_data(X, y, min_maps=2)
         self.lmax_ = 3 * self.nside_ - 1 if self.lmax is None else int(self.lmax)
         cl = self._spectra(maps)
         null = cl[labels == 0]
@@ -470,6 +576,8 @@ class TopHatCountingTest(_MapTest):
         Disc centre (lon, lat) in degrees.
     radii_ : ndarray of shape (n_radii,)
         Radius or scanned radii in degrees.
+    n_features_in_ : int
+        ``n_channels * npix`` of the maps seen in ``fit``.
     null_statistics_, threshold_, alpha_
         Set by :meth:`calibrate`.
 
@@ -521,8 +629,7 @@ class TopHatCountingTest(_MapTest):
 
         owner = type(self).__name__
         self._check_alpha()
-        maps = self._maps(X, reset=True)
-        labels = _encode_labels(self, y, len(maps))
+        maps, labels = self._fit_data(X, y)
         source = maps[labels == 1]
         need_source = self.center is None or self.radius_deg is None
         if need_source and len(source) < 2:
@@ -559,6 +666,10 @@ class TopHatCountingTest(_MapTest):
         self.radii_ = radii
         return self
 
+    def _expected_failed_checks(self) -> dict[str, str]:
+        # one map is enough with a given disc, so a 1-sample X reaches the HEALPix check
+        return {**super()._expected_failed_checks(), "check_fit2d_1sample": _HEALPIX_REASON}
+
     def statistic(self, X: Any) -> np.ndarray:
         """Largest disc z-score over the radii, shape ``(n_maps,)``.
 
@@ -594,7 +705,8 @@ class LikelihoodRatioTest(_MapTest):
     neighbouring energy channels, a fixed total N), it is near-optimal. It needs the
     source image, so it is a reference for what the CNN can still gain, not a blind
     test. The templates are noisy unless the maps outnumber the cells
-    (``n_channels * npix``): fit on ``>= 10^4`` maps per class.
+    (``n_channels * npix``): fit on ``>= 10^4`` maps per class. Nothing in it depends on
+    the pixels being HEALPix pixels: any binning of the events works.
 
     Parameters
     ----------
@@ -612,6 +724,12 @@ class LikelihoodRatioTest(_MapTest):
         Labels (isotropic, anisotropic).
     weights_ : ndarray of shape (n_channels, npix)
         Log-ratio of the templates, the weight of each cell's count.
+    expected_excess_ : float
+        :math:`\sum_{c,p} (\bar m_{cp} - \bar u_{cp})`, the source template's excess of
+        events. Until :meth:`calibrate`, maps are rejected where :math:`T` exceeds it,
+        i.e. where the Poisson likelihood ratio of the templates exceeds 1.
+    n_features_in_ : int
+        ``n_channels * npix`` of the maps seen in ``fit``.
     null_statistics_, threshold_, alpha_
         Set by :meth:`calibrate`.
 
@@ -627,6 +745,8 @@ class LikelihoodRatioTest(_MapTest):
     >>> bool(test.power(hot[100:]) > 0.9)
     True
     """
+
+    _healpix = False
 
     def __init__(
         self, *, smoothing: float = 0.01, n_channels: int | None = None, alpha: float = 0.01
@@ -653,12 +773,16 @@ class LikelihoodRatioTest(_MapTest):
         owner = type(self).__name__
         check_interval(self.smoothing, "smoothing", owner, low=0, closed="neither")
         self._check_alpha()
-        maps = self._maps(X, reset=True)
-        labels = _encode_labels(self, y, len(maps))
+        if y is None:
+            raise ValueError(
+                f"{owner} requires y to be passed, but the target y is None: the templates "
+                "are learned from isotropic (label 0) and source (label 1) maps."
+            )
+        maps, labels = self._fit_data(X, y, min_maps=2)
         if not (np.any(labels == 0) and np.any(labels == 1)):
             raise ValueError(
-                f"{owner}.fit needs isotropic (label 0) and source (label 1) maps to learn "
-                "the two templates."
+                f"{owner}.fit needs both classes, isotropic (label 0) and source (label 1) "
+                "maps, to learn the two templates; got one class."
             )
         null = maps[labels == 0].mean(axis=0)
         source = maps[labels == 1].mean(axis=0)
@@ -666,7 +790,12 @@ class LikelihoodRatioTest(_MapTest):
         if epsilon <= 0:
             raise ValueError(f"{owner}.fit: the isotropic maps hold no events.")
         self.weights_ = np.log((source + epsilon) / (null + epsilon))
+        self.expected_excess_ = float(np.sum(source - null))
         return self
+
+    def _current_threshold(self) -> float:
+        # before calibrate: the Poisson likelihood ratio exp(T - sum(m - u)) at 1
+        return getattr(self, "threshold_", getattr(self, "expected_excess_", 0.0))
 
     def statistic(self, X: Any) -> np.ndarray:
         r"""Log-likelihood ratio of each map, shape ``(n_maps,)``.
