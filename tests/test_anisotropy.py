@@ -4,6 +4,7 @@ import pickle
 
 import numpy as np
 import pytest
+from conftest import P_4SIGMA
 from scipy import stats
 
 from crsbi.anisotropy import AnisotropyTest
@@ -50,9 +51,15 @@ def test_false_positive_rate_and_p_values_on_fresh_null_maps(fitted):
     fresh = maps(3000, 0.0, seed=101)
     n_reject = int(np.sum(fitted.predict(fresh) == 1))
     law = stats.betabinom(len(fresh), 10, 990)
-    assert 2 * min(law.cdf(n_reject), law.sf(n_reject - 1)) > 1e-3
+    assert 2 * min(law.cdf(n_reject), law.sf(n_reject - 1)) > P_4SIGMA
     p = fitted.p_value(fresh)
-    assert stats.kstest(p, "uniform").pvalue > 1e-3  # tolerance: KS p-value > 0.001
+    # The p-values of fresh maps are uniform only on average over calibrations: given the
+    # 999 null maps they follow the empirical null CDF, so a one-sample KS of p against
+    # U(0, 1) over-rejects (numpy model of 999 + 3000 normal statistics: KS p < 1e-3 in 28 %
+    # of 2000 calibrations). The exact statement is a two-sample one: the fresh statistics
+    # and the calibration statistics come from the same null law.
+    ks = stats.ks_2samp(fitted.statistic(fresh), fitted.null_statistics_)
+    assert ks.pvalue > P_4SIGMA
     assert p.min() >= 1 / 1000
     np.testing.assert_array_equal(p <= 0.01, fitted.predict(fresh) == 1)
 
@@ -64,7 +71,7 @@ def test_power_limits(fitted):
     # calibration's own randomness included (beta-binomial law, as above)
     k = round(fitted.power(maps(2000, 0.0, seed=103)) * 2000)
     law = stats.betabinom(2000, 10, 990)
-    assert 2 * min(law.cdf(k), law.sf(k - 1)) > 1e-3
+    assert 2 * min(law.cdf(k), law.sf(k - 1)) > P_4SIGMA
 
 
 def test_score_is_power_and_proba_consistent(fitted):
@@ -195,6 +202,7 @@ def test_minimal_fraction_search_survives_power_lost_far_from_training():
 
     result = find_minimal_fraction(rejections, alpha=0.01, n_maps=200, random_state=0)
     exact = (z_alpha + z_beta) / 40
+    # 40 seeds: (eta - exact) / eta_err = -0.14 +- 1.01, largest |.| 2.2: eta_err is honest
     assert abs(result.eta - exact) < 4 * result.eta_err + 1e-3
     # a test with no power at all is reported undetectable (nan), not a spurious eta
     never = find_minimal_fraction(lambda eta, n, rng: 0, alpha=0.01, n_maps=40, random_state=0)

@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from scipy import stats
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
 from crsbi.classification import (
@@ -49,7 +48,7 @@ def test_learns_spectral_slope_well_above_chance(spectral_task):
     # the classes differ only in the slope of P(k); after log + equalisation the one-point
     # distribution is identical, so this needs spatial structure. Chance is 1/3.
     accuracy = model.score(X_test, y_test)
-    assert accuracy > 0.85
+    assert accuracy > 0.85  # 10 seeds (data and network): 0.955 +- 0.015, min 0.933
     assert set(model.classes_) == set(SLOPES)
     proba = model.predict_proba(X_test)
     assert proba.shape == (len(X_test), 3)
@@ -58,14 +57,24 @@ def test_learns_spectral_slope_well_above_chance(spectral_task):
 
 def test_label_shuffled_data_stays_at_chance():
     X, y = make_spectral_images(60, slopes={"a": -4.0, "b": -2.0}, size=32, random_state=3)
-    y_shuffled = np.random.default_rng(0).permutation(y)
+    # balanced shuffle: each true class gets exactly half "a" and half "b" labels. A plain
+    # permutation leaves a chance correlation between labels and slopes that the network
+    # learns, so its fresh-image accuracy scatters far beyond the binomial law (16 seeds:
+    # 100 +- 12 correct of 200, binomial sd 7.1; one seed at binomial p = 5e-5)
+    rng = np.random.default_rng(0)
+    y_shuffled = y.copy()
+    for label in ("a", "b"):
+        index = np.flatnonzero(y == label)
+        y_shuffled[index] = rng.permutation(np.resize(["a", "b"], len(index)))
     model = TransportClassifier(**FAST).fit(X, y_shuffled)
     X_test, y_test = make_spectral_images(
         100, slopes={"a": -4.0, "b": -2.0}, size=32, random_state=4
     )
     correct = int((model.predict(X_test) == y_test).sum())
-    # two-sided binomial test against p = 1/2 on 200 fresh images
-    assert stats.binomtest(correct, len(y_test), 0.5).pvalue > 0.01
+    # 40 seeds (data, shuffle and network): 98.6 +- 8.5 correct of 200, still a little wider
+    # than the binomial sd 7.1 (the network's random function of the slope), so the bound is
+    # 4 measured sd, not a binomial test; a network that learnt the slopes scores ~200
+    assert abs(correct - len(y_test) / 2) <= 36
 
 
 def test_flat_input_with_image_shape_matches_images(spectral_task):
@@ -99,7 +108,11 @@ def _nll(proba, y, classes):
 
 
 def test_temperature_scaling_lowers_held_out_nll():
-    slopes = {"a": -3.2, "b": -2.8}  # hard task: an overfitted net is overconfident
+    # no signal at all (equal slopes): whatever the net learns is noise, so it is always
+    # overconfident. 12 seeds: ln T = 4.2 +- 0.7 (T from 13 to the bound 100), held-out NLL
+    # 1.8 +- 0.2 -> 0.69 (drop 1.12 +- 0.21, >= 5 sd). The former hard task (slopes -3.2 and
+    # -2.8) is partly learnt, and the margins shrank to 3.4 sd (ln T) and 2.7 sd (NLL drop)
+    slopes = {"a": -3.0, "b": -3.0}
     X, y = make_spectral_images(30, slopes=slopes, size=32, random_state=5)
     X_val, y_val = make_spectral_images(60, slopes=slopes, size=32, random_state=6)
     X_test, y_test = make_spectral_images(100, slopes=slopes, size=32, random_state=7)

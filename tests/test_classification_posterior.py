@@ -75,8 +75,9 @@ def test_posterior_recovers_a_known_amplitude_and_is_calibrated(one_thread):
     # a problem with a known answer: the log-density rms is 10**theta, theta ~ U(-1, 0);
     # 256 pixels measure it to ~4.4 % (0.02 dex), far inside the prior width (0.29 dex rms)
     rng = np.random.default_rng(0)
+    n_test = 150  # 60 left the coverage checks below at <= 3 sd; evaluation costs ~0.3 s
     theta = rng.uniform(-1.0, 0.0, size=400)
-    theta_test = rng.uniform(-1.0, 0.0, size=60)
+    theta_test = rng.uniform(-1.0, 0.0, size=n_test)
     pipe = make_kappa_posterior(
         log10_kappa_range=(-1.0, 0.0),
         n_features=4,
@@ -88,15 +89,17 @@ def test_posterior_recovers_a_known_amplitude_and_is_calibrated(one_thread):
     )
     pipe.fit(_maps(theta, rng), theta)
     pipe[-1].set_params(n_posterior_samples=200)
-    x_test = _maps(theta_test, rng).reshape(60, -1)
+    x_test = _maps(theta_test, rng).reshape(n_test, -1)
     mean = pipe.predict(x_test).ravel()
     rmse = float(np.sqrt(np.mean((mean - theta_test) ** 2)))
     prior_rmse = 1.0 / np.sqrt(12.0)  # what a posterior equal to the prior would score
+    # 10 seeds (data and network): rmse / prior_rmse = 0.16 +- 0.013
     assert rmse < 0.3 * prior_rmse, rmse
     report = run_calibration(
         pipe, theta_test, x_test, n_posterior_samples=100, c2st=False, random_state=0
     )
-    # HPD coverage over 60 rounds: binomial sd 3.9 % at 0.9, 6.5 % at 0.5; 3-sigma bands
+    # HPD coverage over 150 rounds, 10 seeds: 0.893 +- 0.032 at 0.9 and 0.495 +- 0.049 at
+    # 0.5 (binomial sd 0.025 and 0.041, the rest is the network's); bands >= 4 measured sd
     coverage = dict(zip(report.levels, report.hpd_coverage, strict=True))
-    assert coverage[0.9] >= 0.78, coverage
+    assert coverage[0.9] >= 0.76, coverage
     assert 0.3 <= coverage[0.5] <= 0.7, coverage

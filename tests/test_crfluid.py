@@ -138,6 +138,7 @@ def test_gas_dissipation_converges_away_in_smooth_flow():
             verbose=0,
         ).diagnostics
         ratios.append(d["gas_dissipation"][-1] / d["injected"][-1])
+    # 20 forcing seeds: ratios[1] / ratios[0] = 0.34 +- 0.04, ratios[1] = 0.152 +- 0.017
     assert 0 < ratios[1] < 0.5 * ratios[0]
     assert ratios[1] < 0.25
 

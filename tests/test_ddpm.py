@@ -44,7 +44,8 @@ def test_cosine_schedule_closed_form():
 
 
 def test_v_prediction_loss_target():
-    # x0 = 0: v = sqrt(ab) eps, so a model predicting 0 has loss E_t[ab_t] (epsilon: 1)
+    # x0 = 0: v = sqrt(ab) eps, so a model predicting 0 has loss E_t[ab_t] (epsilon: 1);
+    # 10 seeds: relative error 0.001 +- 0.004 (epsilon), 0.000 +- 0.006 (v; 0.02 was 3.5 sd)
     n = 200_000
     x0 = torch.zeros((n, 1))
     zero = lambda x, t, cond=None: torch.zeros_like(x)  # noqa: E731
@@ -52,7 +53,7 @@ def test_v_prediction_loss_target():
         ddpm = DDPM(prediction=prediction)
         expected = float(ddpm.alpha_bars.mean()) if expected is None else expected
         loss = ddpm.training_loss(zero, x0, generator=torch.Generator().manual_seed(0))
-        assert float(loss) == pytest.approx(expected, rel=0.02)
+        assert float(loss) == pytest.approx(expected, rel=0.03)
 
 
 def test_schedule_and_alpha_bar_closed_form():
@@ -83,10 +84,12 @@ def test_forward_process_moments():
 @pytest.mark.parametrize(
     ("schedule", "prediction"), [("linear", "epsilon"), ("linear", "v"), ("cosine", "v")]
 )
-@pytest.mark.parametrize(("sampler", "n_steps"), [("ancestral", None), ("ddim", 50)])
-def test_samplers_with_exact_denoiser_recover_gaussian(sampler, n_steps, schedule, prediction):
+@pytest.mark.parametrize(
+    ("sampler", "n_steps", "n"), [("ancestral", None, 8000), ("ddim", 250, 16000)]
+)
+def test_samplers_with_exact_denoiser_recover_gaussian(sampler, n_steps, n, schedule, prediction):
     ddpm = DDPM(schedule=schedule, prediction=prediction)
-    mean, std, n = 1.5, 0.5, 4000
+    mean, std = 1.5, 0.5
     exact = exact_denoiser if prediction == "epsilon" else exact_velocity
     x = ddpm.sample(
         exact(ddpm, mean, std),
@@ -95,7 +98,12 @@ def test_samplers_with_exact_denoiser_recover_gaussian(sampler, n_steps, schedul
         n_steps=n_steps,
         generator=torch.Generator().manual_seed(1),
     )
-    # standard errors: std / sqrt(n) = 0.008 for the mean, std / sqrt(2 n) for the std
+    # standard errors: std / sqrt(n) for the mean (<= 0.0056), 1 / sqrt(2 n) relative for the
+    # std (<= 0.8 %). DDIM also shrinks the std by its discretisation error, ~1/n_steps: 20
+    # seeds of n = 4000 with 50 steps gave -5.7 +- 1.2 % (linear; -3.2 % cosine), so the
+    # former rel = 0.05 held at 1 sd (seed 1 passed by 0.1 %). Now, 20 seeds each:
+    # ddim-250: -1.3 +- 0.5 % (linear), -0.8 +- 0.5 % (cosine), mean error -0.005 +- 0.003;
+    # ancestral (4000 draws): -0.8 +- 1.2 % and -0.3 +- 1.3 %, hence 8000 draws (~0.8 %)
     assert float(x.mean()) == pytest.approx(mean, abs=0.04)
     assert float(x.std()) == pytest.approx(std, rel=0.05)
 
@@ -142,6 +150,7 @@ def test_clipping_keeps_samples_in_range():
     free = ddpm.sample(
         model, (500, 1), sampler="ddim", n_steps=20, generator=torch.Generator().manual_seed(0)
     )
+    # 20 seeds: 0.578 +- 0.018 outside (20 DDIM steps shrink the spread a little)
     assert float((free.abs() > 0.5).float().mean()) > 0.5
 
 
@@ -165,6 +174,10 @@ def test_tiny_model_learns_gaussian_mixture():
 
     model = Denoiser()
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    # the annealed rate settles the balance of the two modes: at a constant rate it wanders
+    # with the last steps (24 seeds: sample mean -0.01 +- 0.15, variance -3 +- 6 %, both
+    # past the bounds below for some seeds)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, 700)
     gen = torch.Generator().manual_seed(0)
     for _ in range(700):
         signs = torch.randint(0, 2, (256, 1), generator=gen) * 2 - 1
@@ -173,13 +186,17 @@ def test_tiny_model_learns_gaussian_mixture():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        scheduler.step()
     with torch.no_grad():
         x = ddpm.sample(model, (4000, 1), generator=gen).squeeze(1)
-    # mixture 1/2 N(-2, 0.25) + 1/2 N(2, 0.25): mean 0, variance 4.25, two balanced modes
+    # mixture 1/2 N(-2, 0.25) + 1/2 N(2, 0.25): mean 0, variance 4.25, two balanced modes.
+    # 30 seeds (network and draws): mean 0.008 +- 0.035, variance -5.0 +- 1.1 %, P(x > 0) -
+    # 0.5 = 0.002 +- 0.009, mass in |x| < 1 0.073 +- 0.009 (max 0.091)
     assert float(x.mean()) == pytest.approx(0.0, abs=0.2)
     assert float(x.var()) == pytest.approx(4.25, rel=0.15)
     assert float((x > 0).float().mean()) == pytest.approx(0.5, abs=0.06)
-    assert float((x.abs() < 1).float().mean()) < 0.1  # true mass between the modes: 2.3 %
+    # true mass between the modes 2.3 %; one Gaussian of the same variance would put 37 %
+    assert float((x.abs() < 1).float().mean()) < 0.12
 
 
 def test_clear_errors():

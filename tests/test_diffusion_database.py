@@ -12,6 +12,7 @@ def test_summary_simulator_output():
     d_perp, d_par, d_err, exponent = out
     assert out.shape == (4,)
     assert d_perp > 0 and d_par > 0
+    # 300 seeds: d_err / d_perp = 0.11 +- 0.03 (max 0.20), exponent 0.79 +- 0.19 (0.27-1.32)
     assert 0 < d_err < d_perp
     assert 0 < exponent < 2.5
 

@@ -69,9 +69,10 @@ def test_same_seed_same_samples(fitted):
 
 
 @pytest.mark.parametrize(
-    ("representation", "stride"), [("cartesian", 1), ("angles", 1), ("cartesian", 2)]
+    ("representation", "stride", "vz_tolerance"),
+    [("cartesian", 1, 0.25), ("angles", 1, 0.06), ("cartesian", 2, 0.25)],
 )
-def test_learns_spectrum_of_random_phase_sinusoids(representation, stride):
+def test_learns_spectrum_of_random_phase_sinusoids(representation, stride, vz_tolerance):
     # training series: V_x = 0.8 cos(2 pi t / 16 + phase), 2 periods in 32 samples, so
     # the power of V_x sits in Fourier bin 2; a briefly trained model must put it there
     # (with stride 2 the model sees 8 samples per period and the spline restores the rest)
@@ -90,9 +91,15 @@ def test_learns_spectrum_of_random_phase_sinusoids(representation, stride):
     assert V.shape == (200, 32, 3)
     np.testing.assert_allclose(np.linalg.norm(V, axis=2), 1.0, rtol=0, atol=1e-14)
     power = (np.abs(np.fft.rfft(V[:, :, 0], axis=1)) ** 2).mean(axis=0)[1:]  # without DC
+    # 12 seeds (data, network, draws) per case, cartesian / angles / cartesian stride 2:
+    # bin 2 over the next bin 5.9 / 4.8 / 12.5 times (never below 3.1); its share of power
+    # 0.59 +- 0.07 / 0.55 +- 0.05 / 0.75 +- 0.05 (the former bound 0.4 was 2.6 sd for the
+    # first; white noise would give 0.06); |<V_z> - 0.6| 0.13 +- 0.03 (max 0.164) /
+    # 0.017 +- 0.009 / 0.10 +- 0.02: a briefly trained cartesian model, normalised to unit
+    # speed, shortens V_z (seed 0 passed the former 0.15 by 0.001)
     assert np.argmax(power) == 1  # bin 2
-    assert power[1] > 0.4 * power.sum()
-    assert abs(V[:, :, 2].mean() - 0.6) < 0.15
+    assert power[1] > 0.28 * power.sum()
+    assert abs(V[:, :, 2].mean() - 0.6) < vz_tolerance
 
 
 def test_weight_average_follows_its_recurrence():

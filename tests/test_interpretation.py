@@ -82,11 +82,13 @@ def test_trained_saliency_follows_the_informative_half(rng):
     X[:, :, size // 2 :] = noise[:, :, size // 2 :]
     params = {**FAST, "flip_augmentation": False}  # flips would move the information
     model = TransportClassifier(**params).fit(X, y)
-    assert model.score(X, y) > 0.8
+    assert model.score(X, y) > 0.8  # 30 seeds (data and network): 1.0 but once 0.994
     maps = saliency_maps(model, X[:40], sigma=2.0)
     left = maps[:, :, : size // 2 - 4].mean()
     right = maps[:, :, size // 2 + 4 :].mean()
-    assert left > 1.5 * right
+    # 30 seeds: left / right = 3.6, from 2.3 to 6.4; ln(left / right) = 1.25 +- 0.26, so
+    # 1.2 is 4 sd below (the former 1.5 was 3.1 sd)
+    assert left > 1.2 * right
 
 
 def test_blurring_pushes_predictions_to_the_smooth_class(slope_model):
@@ -100,6 +102,8 @@ def test_blurring_pushes_predictions_to_the_smooth_class(slope_model):
     )
     smooth = list(result.classes).index("CR_Diff_Fiducial")
     mhd = list(result.classes).index("MHD")
+    # 12 seeds (data and network): 0.99 +- 0.03 (min 0.9), 1.0 every time, and the
+    # smallest step of the rise 0.018 +- 0.016 (min 0.001)
     assert result.predicted_fraction[0, mhd] > 0.7  # unblurred: recognised
     assert result.predicted_fraction[-1, smooth] > 0.7  # blurred: "diffusive"
     assert np.all(np.diff(result.mean_proba[:, smooth]) > -0.05)  # (nearly) monotone rise
@@ -112,8 +116,12 @@ def test_projection_depth_degrades_slice_trained_model():
     # Paper's finding: a model trained on one-cell slices loses accuracy on images averaged
     # over d cells (a plane cut and a thick projection of a 3-D field have different 2-D
     # statistics: for a Gaussian field the slice spectrum is one power of k shallower).
+    # A near-Gaussian field (sigma_ln = 0.3; the default 1.0 is strongly log-normal) shows
+    # the effect clearly. Spreads below: 24 network seeds on these cubes. With the former
+    # sigma_ln = 1 cubes a network's drop was 0.13 +- 0.06 (40 seeds: from -0.05 to 0.24),
+    # and the bound (a drop > 0.1) held at 0.5 sd
     cubes, labels = make_spectral_cubes(
-        slopes={"steep": -4.5, "shallow": -3.0}, size=48, random_state=0
+        slopes={"steep": -4.5, "shallow": -3.0}, size=48, sigma_ln=0.3, random_state=1
     )
     regions = buffered_split(48, widths=(0.25, 0.5), buffer=0.125, names=("train", "test"))
     train_X, train_y = [], []
@@ -129,7 +137,7 @@ def test_projection_depth_degrades_slice_trained_model():
     )
     # 24 test cells: 24 slices, or 24 - 16 + 1 = 9 windows of depth 16; 9 tiles; 2 cubes
     assert result.n_images.tolist() == [24 * 9 * 2, 9 * 9 * 2]
-    assert result.accuracy[0] > 0.9
-    assert result.accuracy[1] < result.accuracy[0] - 0.1
+    assert result.accuracy[0] > 0.84  # 0.947 +- 0.025 (min 0.889)
+    assert result.accuracy[1] < result.accuracy[0] - 0.15  # drop 0.331 +- 0.040 (min 0.234)
     with pytest.raises(KeyError, match="region"):
         projection_depth_experiment(model, cubes, labels, region="nope", tile_size=16)

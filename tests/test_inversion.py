@@ -45,10 +45,12 @@ def test_recovers_parameters_within_reported_uncertainty(machine_a):
     assert pred.shape == std.shape == (300, 10)
     assert np.all((pred >= LOW) & (pred <= HIGH))
     # the reported uncertainty (validation rms error) covers ~95 % at 2 sigma for Gaussian
-    # errors; 300 fresh test points: require >= 85 % per parameter
+    # errors; 300 fresh test points: require >= 84 % per parameter. 16 seeds (data and
+    # network): lowest of the 10 fractions 0.910 +- 0.015 (min 0.880; 0.85 was 4.0 sd)
     inside = np.mean(np.abs(pred - theta_test) <= 2 * std, axis=0)
-    assert np.all(inside >= 0.85), dict(zip(PARAM_NAMES, inside.round(2), strict=True))
+    assert np.all(inside >= 0.84), dict(zip(PARAM_NAMES, inside.round(2), strict=True))
     # informative, well beyond the prior: the prior's rms error is width / sqrt(6)
+    # (16 seeds: largest std / that 0.68 +- 0.03; score 0.615 +- 0.013; R^2 0.976 +- 0.005)
     assert np.all(std < (HIGH - LOW) / np.sqrt(6))
     assert machine_a.score(X_test, theta_test) > 0.5
     # the spectral index above the break and delta are the best measured (R^2 > 0.9)
@@ -127,11 +129,13 @@ def test_feedback_tau_definition():
 
 def test_statistics_tables():
     rng = np.random.default_rng(0)
+    # 40 seeds: median_% - 1 = 0.000 +- 0.014, plus_% - 2 = 0.001 +- 0.015 (0.05 was 3.4 sd)
     rows = learning_systematics(rng.normal(0.01, 0.02, size=(40000, 2)), ["a", "b"])
-    assert abs(rows[0]["median_%"] - 1.0) < 0.05 and abs(rows[1]["plus_%"] - 2.0) < 0.05
-    # chi2 of the true parameters follows chi2(n_params): 3 sigma holds 99.73 %
+    assert abs(rows[0]["median_%"] - 1.0) < 0.065 and abs(rows[1]["plus_%"] - 2.0) < 0.065
+    # chi2 of the true parameters follows chi2(n_params): 3 sigma holds 99.73 %. Binomial
+    # sd of 1e5 draws: 0.0015 and 0.00016 (40 seeds: 0.0016 and 0.00015; 0.005 was 3.1 sd)
     fractions = sigma_fractions(rng.chisquare(10, size=100000), 0.0, 10, levels=(1, 3))
-    assert abs(fractions["1 sigma"] - 0.6827) < 0.005
+    assert abs(fractions["1 sigma"] - 0.6827) < 0.007
     assert abs(fractions["3 sigma"] - 0.9973) < 0.001
 
 
@@ -215,17 +219,19 @@ def test_posterior_route_on_a_linear_gaussian_toy():
         random_state=0,
         verbose=0,
     ).fit(X, theta)
-    theta_test = rng.uniform(0, 1, size=(100, 2))
+    theta_test = rng.uniform(0, 1, size=(500, 2))
     X_test = simulate(theta_test, 2)
     draws = npe.sample(X_test, 200)
-    assert draws.shape == (100, 200, 2)
+    assert draws.shape == (500, 200, 2)
     assert np.all((draws >= 0) & (draws <= 1))
-    # central 68 % intervals cover the truth 68 % of the time (binomial sd 4.7 % for 100)
+    # central 68 % intervals cover the truth ~68 % of the time. The 20-epoch flow is a little
+    # overconfident: 10 seeds with 500 test points: 0.626 +- 0.027 and 0.616 +- 0.019
+    # (binomial sd 0.021). With the former 100 points (sd ~0.05) the bound 0.53 was < 2 sd
     lo, hi = np.percentile(draws, [16, 84], axis=1)
     coverage = np.mean((theta_test >= lo) & (theta_test <= hi), axis=0)
-    assert np.all(np.abs(coverage - 0.68) < 0.15), coverage
+    assert np.all(np.abs(coverage - 0.68) < 0.17), coverage
     # and informative: the exact posterior sd is ~0.08 (intercept) and ~0.13 (slope), so its
-    # 68 % intervals are far narrower than the prior's 0.68
+    # 68 % intervals are far narrower than the prior's 0.68 (10 seeds: 0.14 and 0.21 wide)
     assert np.all(np.mean(hi - lo, axis=0) < 0.45)
     # log_prob in physical units; one observation, several points
     values = npe.log_prob(draws[0, :5], X_test[0])

@@ -7,6 +7,7 @@ convergence loop happens to choose.
 
 import numpy as np
 import pytest
+from conftest import P_4SIGMA
 from scipy import stats
 from sklearn.exceptions import ConvergenceWarning
 
@@ -74,6 +75,9 @@ def test_gaussian_linear_recovers_analytic_posterior(rng):
     np.testing.assert_allclose(lp, posterior.log_prob(draws.reshape(-1, 3), x).reshape(lp.shape))
 
     # Split R-hat over 32 short walker chains (~50 tau each) has noise of order 0.01.
+    # Spreads quoted in this test: 12 seeds (matrix, data and sampler); largest R-hat
+    # 1.015 +- 0.003, smallest ESS 1790 +- 240, largest mean |error| / s.e. of the 3
+    # parameters 1.1 +- 0.5 (max 2.2), of the 6 covariances 1.6 +- 0.6 (max 2.7)
     rhat = az.rhat(idata).to_array().values
     assert np.all(rhat < 1.05), rhat
     summary = az.summary(idata)
@@ -108,13 +112,16 @@ def test_truncated_posterior_matches_truncnorm():
     free = stats.norm(loc=x[1], scale=NOISE)
     ess = az.ess(idata).to_array().values
     # KS statistic against the analytic marginal; the samples are autocorrelated, so the
-    # asymptotic 0.1% critical value 1.95 / sqrt(n) is taken with n = ESS.
+    # asymptotic critical value at P_4SIGMA, 2.28 / sqrt(n), is taken with n = ESS (it was
+    # the 0.1 % value 1.95). 30 seeds: sqrt(ESS) D = 0.75 +- 0.26 and 0.79 +- 0.27 (max 1.43)
+    critical = stats.kstwobign.isf(P_4SIGMA)
     for column, reference, n_eff in ((0, truncated, ess[0]), (1, free, ess[1])):
         statistic = stats.kstest(samples[:, column], reference.cdf).statistic
-        assert statistic < 1.95 / np.sqrt(n_eff), (column, statistic, n_eff)
-    # half-normal mean 3 - sigma sqrt(2 / pi), within 4 standard errors
+        assert statistic < critical / np.sqrt(n_eff), (column, statistic, n_eff)
+    # half-normal mean 3 - sigma sqrt(2 / pi), within 5 standard errors sigma / sqrt(ESS):
+    # 30 seeds: error / s.e. = 0.3 +- 1.2 (the ESS runs ~40 % high for this mean)
     half_normal_std = NOISE * np.sqrt(1 - 2 / np.pi)
-    assert abs(samples[:, 0].mean() - truncated.mean()) < 4 * half_normal_std / np.sqrt(ess[0])
+    assert abs(samples[:, 0].mean() - truncated.mean()) < 5 * half_normal_std / np.sqrt(ess[0])
 
 
 # --------------------------------------------------------------- determinism
@@ -200,7 +207,9 @@ def test_other_initialisations_recover_mean(init):
     )
     idata = posterior.run(x)
     ess = float(az.ess(idata)["theta_0"])
-    assert abs(posterior.samples_.mean() - 0.4) < 4 * NOISE / np.sqrt(ess)
+    # 5 standard errors sigma / sqrt(ESS); 20 seeds: error / s.e. = -0.2 +- 1.0 (uniform) and
+    # 0.3 +- 1.3 (explicit: 8 walkers, and the ESS runs high)
+    assert abs(posterior.samples_.mean() - 0.4) < 5 * NOISE / np.sqrt(ess)
 
 
 def test_log_prob_is_likelihood_plus_uniform_prior():

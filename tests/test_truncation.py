@@ -11,8 +11,10 @@ def test_box_holds_a_gaussian_posterior_far_into_its_tails(rng):
     mean, std = np.array([0.3, -1.0, 2.0]), np.array([0.01, 0.2, 0.05])
     draws = mean + std * rng.standard_normal((2000, 3))
     low, high = posterior_box(draws, -10.0, 10.0, margin=0.5)
-    # the 0.1 % quantiles lie at about +-3.1 sigma; half the width again on each side
-    assert np.all(low < mean - 5 * std) and np.all(high > mean + 5 * std)
+    # the 0.1 % quantiles lie at about +-3.1 sigma; half the width again on each side. The
+    # 0.1 % quantile of 2000 draws is noisy: 200 seeds: the nearest edge sits 5.77 +- 0.19
+    # sigma from the mean (min 5.24; 5 sigma was 4.0 sd), the widest box 12.5 +- 0.4 sigma
+    assert np.all(low < mean - 4.8 * std) and np.all(high > mean + 4.8 * std)
     assert np.all(high - low < 16 * std)  # and it is still a small part of the prior
     exact = posterior_box(draws, -10.0, 10.0, quantile=0.0, margin=0.0)
     np.testing.assert_array_equal(exact[0], draws.min(axis=0))
@@ -67,7 +69,8 @@ def test_edge_fraction_counts_only_cut_edges(rng):
     frac = edge_fraction(
         uniform, 0.0, 1.0, prior_low=[0.0, -1.0, -1.0], prior_high=[1.0, 1.0, 2.0], width=0.05
     )
-    np.testing.assert_allclose(frac, [0.0, 0.05, 0.10], atol=0.006)
+    # binomial sd 0.0011 and 0.0015 (200 seeds: the same; 0.006 was 3.8 sd for the second)
+    np.testing.assert_allclose(frac, [0.0, 0.05, 0.10], atol=0.007)
     inside = 0.5 + 0.05 * rng.standard_normal((40000, 3))  # well inside: +-8 sigma to edges
     assert np.all(edge_fraction(inside, 0.0, 1.0) == 0.0)
 
@@ -94,6 +97,8 @@ def test_second_round_in_the_box_recovers_the_analytic_posterior(rng):
     theta, x = simulations(low, high, 3)
     second = PosteriorEstimator(prior_low=low, prior_high=high, **options).fit(x, theta)
     draws = second.sample(x_o, 4000, random_state=0)
+    # not measured over seeds (~20 s a run); on the reference machine the largest
+    # |mean - x_o| is 0.19 s (0.3 s allowed), the std within 2 %, no draw near a cut edge
     np.testing.assert_allclose(draws.mean(axis=0), x_o, atol=0.3 * s)
     np.testing.assert_allclose(draws.std(axis=0), s, rtol=0.2)
     assert np.all(edge_fraction(draws, low, high, prior_low=-4.0, prior_high=4.0) < 0.01)

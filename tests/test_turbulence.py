@@ -8,6 +8,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import P_4SIGMA
 from scipy import integrate, stats
 
 from crsbi.simulators.turbulence import (
@@ -79,13 +80,14 @@ def test_palade2d_wavevectors_follow_the_spectrum(rng):
     x = np.hypot(k[:, 0], k[:, 1]) * lambda_perp
     y = np.abs(k[:, 2]) * lambda_par
     assert x.max() <= cutoff and y.max() <= cutoff
-    # KS against the analytic marginals of S(k) d^3k; 20 000 draws detect a CDF error ~0.015
-    assert stats.kstest(x, _analytic_cdf(Q, S, cutoff)).pvalue > 1e-3
-    assert stats.kstest(y, _analytic_cdf(0.0, S, cutoff)).pvalue > 1e-3
+    # KS against the analytic marginals of S(k) d^3k; 20 000 draws detect a CDF error ~0.015.
+    # True nulls, so P_4SIGMA; 30 seeds: the three p-values look uniform (smallest 0.014)
+    assert stats.kstest(x, _analytic_cdf(Q, S, cutoff)).pvalue > P_4SIGMA
+    assert stats.kstest(y, _analytic_cdf(0.0, S, cutoff)).pvalue > P_4SIGMA
     # isotropic azimuth, symmetric k_par
     azimuth = np.arctan2(k[:, 1], k[:, 0])
-    assert stats.kstest(azimuth, stats.uniform(-np.pi, 2 * np.pi).cdf).pvalue > 1e-3
-    assert abs(np.mean(np.sign(k[:, 2]))) < 4 / np.sqrt(len(k))
+    assert stats.kstest(azimuth, stats.uniform(-np.pi, 2 * np.pi).cdf).pvalue > P_4SIGMA
+    assert abs(np.mean(np.sign(k[:, 2]))) < 4 / np.sqrt(len(k))  # 30 seeds: -0.09 +- 0.72
     # b = z x grad a: amplitudes perpendicular to k and to z
     np.testing.assert_allclose(waves.amplitude[..., 2], 0.0)
     assert waves.max_divergence < 1e-12
@@ -125,7 +127,8 @@ def test_isotropic_waves(rng):
     waves = draw_waves(200, 100, model="isotropic", b=1.0, lambda_perp=1.0, random_state=rng)
     k = waves.wavevector
     khat = k / np.linalg.norm(k, axis=-1, keepdims=True)
-    # uniform directions: <khat_i> = 0, <khat_i^2> = 1/3 (1e-2 ~ 4 sigma for 20 000 vectors)
+    # uniform directions: <khat_i> = 0, <khat_i^2> = 1/3 (1e-2 ~ 4 sigma for 20 000 vectors);
+    # 30 seeds: largest |<khat_i>| 0.005 +- 0.002, largest |<khat_i^2> - 1/3| 0.0025 +- 0.0012
     assert np.all(np.abs(khat.reshape(-1, 3).mean(axis=0)) < 0.02)
     np.testing.assert_allclose((khat**2).reshape(-1, 3).mean(axis=0), 1 / 3, atol=0.01)
     assert waves.max_divergence < 1e-12
@@ -134,7 +137,7 @@ def test_isotropic_waves(rng):
     e2 = np.sum(waves.amplitude[0] ** 2, axis=-1)
     large = kmag > 2.0
     slope = np.polyfit(np.log(kmag[large]), np.log(e2[large] / kmag[large]), 1)[0]
-    assert abs(slope + S) < 0.1
+    assert abs(slope + S) < 0.1  # 0.034 for every seed (the |k| grid is not random)
 
 
 def test_slab_field_line_random_walk_matches_analytic(rng):
