@@ -29,15 +29,16 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS) tests crsbi --doctest-modules
 
-# The tests of the numba kernels and of the network estimators, run a second time on other
+# The tests of the numba kernels, simulators and network estimators, run a second time on other
 # code paths than the host's: LLVM's generic x86-64 target (SSE2, no AVX, no FMA), torch's
 # AVX2 kernels and MKL's AVX2 path, one thread. A test that depends on the CPU's rounding
 # fails here rather than on a user's machine (docs/reproducibility.md).
-CPU_PATH_TESTS ?= tests/test_particles.py tests/test_turbulence.py tests/test_crfluid.py \
-	tests/test_trajectory_dataset.py tests/test_trajectory_stats.py tests/test_diffusion_database.py \
-	tests/test_common.py tests/test_neural.py tests/test_training.py tests/test_cnn.py \
-	tests/test_cnn1d.py tests/test_unet1d.py tests/test_healpix.py tests/test_ddpm.py \
-	tests/test_anisotropy.py tests/test_classification.py tests/test_inversion.py
+# Not repeated: tests of I/O, data files, the CLI, docstrings and tutorials (no numba kernel
+# or network result of their own).
+CPU_PATH_SKIP := tests/test_tutorials.py tests/test_cli.py tests/test_docstrings.py \
+	tests/test_campaign.py tests/test_datasets.py tests/test_utils.py tests/test_spectra_data.py \
+	tests/test_uhecr_data.py tests/test_cross_sections.py tests/test_plotting.py
+CPU_PATH_TESTS ?= $(filter-out $(CPU_PATH_SKIP),$(sort $(wildcard tests/test_*.py)))
 CPU_PATH_ENV ?= NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 
