@@ -36,9 +36,10 @@ test: $(STAMP)
 # Not repeated: tests of I/O, data files, the CLI, docstrings and tutorials (no numba kernel
 # or network result of their own).
 CPU_PATH_SKIP := tests/test_tutorials.py tests/test_cli.py tests/test_docstrings.py \
-	tests/test_campaign.py tests/test_datasets.py tests/test_utils.py tests/test_spectra_data.py \
-	tests/test_uhecr_data.py tests/test_cross_sections.py tests/test_plotting.py
-CPU_PATH_TESTS ?= $(filter-out $(CPU_PATH_SKIP),$(sort $(wildcard tests/test_*.py)))
+	tests/test_architecture.py tests/core/test_campaign.py tests/core/test_datasets.py \
+	tests/core/test_utils.py tests/core/test_plotting.py tests/propagation/test_spectra_data.py \
+	tests/propagation/test_cross_sections.py tests/uhecr/test_uhecr_data.py
+CPU_PATH_TESTS ?= $(filter-out $(CPU_PATH_SKIP),$(sort $(wildcard tests/test_*.py tests/*/test_*.py)))
 CPU_PATH_ENV ?= NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 \
 	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 

@@ -7,8 +7,8 @@ Scikit-learn-style estimators, simulators and inference tools.
 
 from __future__ import annotations
 
-from crsbi._lazy import lazy_exports
 from crsbi._version import __version__
+from crsbi.core.lazy import lazy_exports
 
 __all__ = [
     "AnisotropyTest",
@@ -30,20 +30,20 @@ __all__ = [
 
 # public name -> module that defines it (imported lazily)
 _LAZY = {
-    "TrajectoryGenerator": "crsbi.generative",
-    "PropagationInverter": "crsbi.inversion",
-    "TransportClassifier": "crsbi.classification",
-    "AnisotropyTest": "crsbi.anisotropy",
-    "BoxPrior": "crsbi.campaign",
-    "Campaign": "crsbi.campaign",
-    "DiffusionSurrogate": "crsbi.surrogate",
+    "TrajectoryGenerator": "crsbi.particles.generator",
+    "PropagationInverter": "crsbi.propagation.inverter",
+    "TransportClassifier": "crsbi.maps.classifier",
+    "AnisotropyTest": "crsbi.uhecr.anisotropy",
+    "BoxPrior": "crsbi.core.campaign",
+    "Campaign": "crsbi.core.campaign",
+    "DiffusionSurrogate": "crsbi.particles.surrogate",
     "MCMCPosterior": "crsbi.inference.mcmc",
     "PosteriorEstimator": "crsbi.inference.posterior",
     "run_calibration": "crsbi.inference.calibration",
-    "NeuralClassifier": "crsbi.neural",
-    "NeuralRegressor": "crsbi.neural",
-    "load": "crsbi.utils",
-    "save": "crsbi.utils",
+    "NeuralClassifier": "crsbi.core.neural",
+    "NeuralRegressor": "crsbi.core.neural",
+    "load": "crsbi.core.persistence",
+    "save": "crsbi.core.persistence",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -38,7 +38,7 @@ def _info_lines() -> list[str]:
     try:
         import torch
 
-        from crsbi.utils import resolve_device
+        from crsbi.core.device import resolve_device
 
         cuda = (
             f"{torch.cuda.device_count()} x {torch.cuda.get_device_name(0)}"
@@ -50,7 +50,7 @@ def _info_lines() -> list[str]:
         lines.append(f"torch threads: {torch.get_num_threads()}")
     except ImportError:
         lines.append("device (auto): unknown (torch not importable)")
-    from crsbi.datasets import data_dir
+    from crsbi.core.data import data_dir
 
     try:
         lines.append(f"data directory: {data_dir()}")

@@ -60,15 +60,12 @@ suppress_warnings = ["mystnb.unknown_mime_type"]
 #: Public packages whose ``__all__`` makes up the API reference.
 API_PACKAGES = [
     "crsbi",
+    "crsbi.core",
     "crsbi.inference",
-    "crsbi.simulators",
-    "crsbi.datasets",
-    "crsbi.preprocessing",
-    "crsbi.nn",
-    "crsbi.stats",
-    "crsbi.plotting",
-    "crsbi.utils",
-    "crsbi.campaign",
+    "crsbi.propagation",
+    "crsbi.uhecr",
+    "crsbi.maps",
+    "crsbi.particles",
     "crsbi.demos",
 ]
 

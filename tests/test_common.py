@@ -9,22 +9,17 @@ from functools import partial
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from crsbi.anisotropy import AnisotropyTest
-from crsbi.classification import TransportClassifier
-from crsbi.generative import TrajectoryGenerator
+from crsbi.core.neural import NeuralClassifier, NeuralRegressor
+from crsbi.core.nn import MLP
 from crsbi.inference import PosteriorEstimator
-from crsbi.inversion import PropagationInverter
-from crsbi.neural import NeuralClassifier, NeuralRegressor
-from crsbi.nn.mlp import MLP
-from crsbi.preprocessing import (
-    HistogramEqualizer,
-    LogTransformer,
-    ParameterWhitener,
-    PowerSpectrumFlattener,
-    SpectralRatioFeatures,
-)
-from crsbi.stats.anisotropy import LikelihoodRatioTest, PowerSpectrumTest, TopHatCountingTest
-from crsbi.surrogate import DiffusionSurrogate
+from crsbi.maps import HistogramEqualizer, LogTransformer, PowerSpectrumFlattener
+from crsbi.maps.classifier import TransportClassifier
+from crsbi.particles.generator import TrajectoryGenerator
+from crsbi.particles.surrogate import DiffusionSurrogate
+from crsbi.propagation import ParameterWhitener, SpectralRatioFeatures
+from crsbi.propagation.inverter import PropagationInverter
+from crsbi.uhecr.anisotropy import AnisotropyTest
+from crsbi.uhecr.statistics import LikelihoodRatioTest, PowerSpectrumTest, TopHatCountingTest
 
 TINY = {
     "max_epochs": 60,

@@ -9,15 +9,12 @@ import pytest
 # the packages whose __all__ makes up the API reference (docs/conf.py: API_PACKAGES)
 PACKAGES = [
     "crsbi",
+    "crsbi.core",
     "crsbi.inference",
-    "crsbi.simulators",
-    "crsbi.datasets",
-    "crsbi.preprocessing",
-    "crsbi.nn",
-    "crsbi.stats",
-    "crsbi.plotting",
-    "crsbi.utils",
-    "crsbi.campaign",
+    "crsbi.propagation",
+    "crsbi.uhecr",
+    "crsbi.maps",
+    "crsbi.particles",
     "crsbi.demos",
 ]
 

@@ -27,10 +27,10 @@ def anisotropy(context: DemoContext) -> dict[str, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crsbi.anisotropy import AnisotropyTest
-    from crsbi.plotting._anisotropy import plot_test_statistic
-    from crsbi.simulators.sky import simulate_sky_maps
-    from crsbi.stats.anisotropy import PowerSpectrumTest
+    from crsbi.uhecr.anisotropy import AnisotropyTest
+    from crsbi.uhecr.plotting import plot_test_statistic
+    from crsbi.uhecr.sky import simulate_sky_maps
+    from crsbi.uhecr.statistics import PowerSpectrumTest
 
     seed = context.random_state
     start = time.perf_counter()

@@ -26,13 +26,13 @@ def classification(context: DemoContext) -> dict[str, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crsbi.classification import (
+    from crsbi.maps.classifier import (
         TransportClassifier,
         classification_table,
         make_spectral_images,
     )
-    from crsbi.interpretation import saliency_maps
-    from crsbi.plotting._classification import plot_confusion_matrix, plot_saliency_maps
+    from crsbi.maps.interpretation import saliency_maps
+    from crsbi.maps.plotting import plot_confusion_matrix, plot_saliency_maps
 
     rng = np.random.default_rng(context.random_state)
     X, y = make_spectral_images(100, slopes=SLOPES, size=32, random_state=rng)

@@ -25,8 +25,8 @@ def training_core(context: DemoContext) -> dict[str, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crsbi.neural import NeuralRegressor
-    from crsbi.plotting import plot_history
+    from crsbi.core.neural import NeuralRegressor
+    from crsbi.core.plotting import plot_history
 
     rng = np.random.default_rng(context.random_state)
     sigma = 0.1

@@ -28,10 +28,10 @@ def generative(context: DemoContext) -> dict[str, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crsbi.datasets.trajectories import simulate_trajectories
-    from crsbi.generative import TrajectoryGenerator
-    from crsbi.plotting._trajectories import plot_trajectory_statistics
-    from crsbi.stats.trajectories import trajectory_distance
+    from crsbi.particles.generator import TrajectoryGenerator
+    from crsbi.particles.plotting import plot_trajectory_statistics
+    from crsbi.particles.statistics import trajectory_distance
+    from crsbi.particles.trajectory_dataset import simulate_trajectories
 
     settings = dict(SETTINGS)
     alpha, n, length = settings.pop("alpha"), settings.pop("n_particles"), settings.pop("length")

@@ -34,15 +34,15 @@ def inference(context: DemoContext) -> dict[str, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crsbi.campaign import BoxPrior, Campaign
+    from crsbi.core.campaign import BoxPrior, Campaign
     from crsbi.inference import (
         MCMCPosterior,
         PosteriorEstimator,
         compare_posteriors,
         run_calibration,
     )
-    from crsbi.plotting import plot_coverage
-    from crsbi.simulators import gaussian_linear_posterior, simulate_gaussian_linear
+    from crsbi.inference.gaussian_linear import gaussian_linear_posterior, simulate_gaussian_linear
+    from crsbi.inference.plotting import plot_coverage
 
     simulator = partial(simulate_gaussian_linear, noise_std=NOISE)
     with tempfile.TemporaryDirectory() as store:

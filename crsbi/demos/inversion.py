@@ -25,15 +25,15 @@ def inversion(context: DemoContext) -> dict[str, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crsbi._inversion_feedback import learning_systematics
-    from crsbi.inversion import PropagationInverter
-    from crsbi.plotting._inversion import plot_predicted_spectra
-    from crsbi.simulators.galactic import (
+    from crsbi.propagation import learning_systematics
+    from crsbi.propagation.galactic import (
         PARAM_NAMES,
         PRIOR_BOUNDS,
         energy_grid,
         simulate_galactic_batch,
     )
+    from crsbi.propagation.inverter import PropagationInverter
+    from crsbi.propagation.plotting import plot_predicted_spectra
 
     rng = np.random.default_rng(context.random_state)
     low, high = np.array(list(PRIOR_BOUNDS.values())).T

@@ -27,9 +27,9 @@ def surrogate(context: DemoContext) -> dict[str, Any]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from crsbi.datasets.diffusion import make_diffusion_database
-    from crsbi.plotting import plot_predicted_vs_simulated
-    from crsbi.surrogate import DiffusionSurrogate, relative_error
+    from crsbi.core.plotting import plot_predicted_vs_simulated
+    from crsbi.particles.diffusion_dataset import make_diffusion_database
+    from crsbi.particles.surrogate import DiffusionSurrogate, relative_error
 
     with tempfile.TemporaryDirectory() as store:
         start = time.perf_counter()

@@ -1,11 +1,13 @@
 """Inference: amortized posteriors (sbi NPE), calibration diagnostics and MCMC references.
 
-Names load lazily, so ``import crsbi.inference`` does not import ``sbi`` or ``emcee``.
+The only module that imports ``sbi`` is ``crsbi.inference._sbi``; the only one that imports
+``emcee`` is :mod:`crsbi.inference.mcmc`. Names load lazily, so ``import crsbi.inference`` imports
+neither. Inference depends on :mod:`crsbi.core` only.
 """
 
 from __future__ import annotations
 
-from crsbi._lazy import lazy_exports
+from crsbi.core.lazy import lazy_exports
 
 __all__ = [
     "CalibrationReport",
@@ -13,32 +15,33 @@ __all__ = [
     "PosteriorComparison",
     "PosteriorEstimator",
     "PosteriorSamplingError",
-    "SpectraLikelihood",
     "compare_posteriors",
     "edge_fraction",
+    "gaussian_linear_posterior",
     "plot_coverage",
     "plot_sbc_ranks",
     "posterior_box",
-    "predict_measurement",
     "run_calibration",
     "sample_posterior_mcmc",
+    "simulate_gaussian_linear",
 ]
 
+# public name -> module that defines it (imported on first access)
 _LAZY = {
-    "PosteriorEstimator": "crsbi.inference.posterior",
     "PosteriorSamplingError": "crsbi.inference._sampling",
     "CalibrationReport": "crsbi.inference.calibration",
     "run_calibration": "crsbi.inference.calibration",
-    "MCMCPosterior": "crsbi.inference.mcmc",
-    "sample_posterior_mcmc": "crsbi.inference.mcmc",
     "PosteriorComparison": "crsbi.inference.compare",
     "compare_posteriors": "crsbi.inference.compare",
-    "SpectraLikelihood": "crsbi.inference.spectra_likelihood",
-    "predict_measurement": "crsbi.inference.spectra_likelihood",
-    "posterior_box": "crsbi.inference.truncation",
+    "gaussian_linear_posterior": "crsbi.inference.gaussian_linear",
+    "simulate_gaussian_linear": "crsbi.inference.gaussian_linear",
+    "MCMCPosterior": "crsbi.inference.mcmc",
+    "sample_posterior_mcmc": "crsbi.inference.mcmc",
+    "plot_coverage": "crsbi.inference.plotting",
+    "plot_sbc_ranks": "crsbi.inference.plotting",
+    "PosteriorEstimator": "crsbi.inference.posterior",
     "edge_fraction": "crsbi.inference.truncation",
-    "plot_coverage": "crsbi.plotting",
-    "plot_sbc_ranks": "crsbi.plotting",
+    "posterior_box": "crsbi.inference.truncation",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -30,6 +30,8 @@ import numpy as np
 import torch
 from scipy import stats
 
+from crsbi.core.random import check_random_state, seeded_torch, torch_seed
+from crsbi.core.validation import check_finite, check_interval
 from crsbi.inference._common import check_param_names
 from crsbi.inference._sampling import (
     SBI_REMEDIES,
@@ -37,8 +39,6 @@ from crsbi.inference._sampling import (
     has_bounded_sampler,
     sample_in_support,
 )
-from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
-from crsbi.utils._validation import check_finite, check_interval
 
 __all__ = ["CalibrationReport", "run_calibration"]
 

@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from crsbi.core.random import check_random_state
+from crsbi.core.validation import check_finite, check_interval
 from crsbi.inference._common import check_param_names as _check_param_names
-from crsbi.utils import check_finite, check_interval, check_random_state
 
 __all__ = ["PosteriorComparison", "compare_posteriors"]
 

@@ -25,9 +25,10 @@ from scipy.optimize import Bounds, minimize
 from sklearn.exceptions import ConvergenceWarning
 from tqdm.auto import tqdm
 
+from crsbi.core.imports import import_arviz
+from crsbi.core.random import check_random_state
+from crsbi.core.validation import check_finite, check_interval, check_option
 from crsbi.inference._common import check_param_names as _check_param_names
-from crsbi.utils import check_finite, check_interval, check_option, check_random_state
-from crsbi.utils._imports import import_arviz
 
 __all__ = [
     "MCMCPosterior",

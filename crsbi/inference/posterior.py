@@ -21,6 +21,10 @@ import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from crsbi.core.device import resolve_device
+from crsbi.core.persistence import PersistenceMixin
+from crsbi.core.random import check_random_state, seeded_torch, torch_seed
+from crsbi.core.validation import check_finite, check_interval, check_option
 from crsbi.inference._common import check_param_names
 from crsbi.inference._sampling import (
     DEFAULT_MIN_ACCEPTANCE_RATE,
@@ -31,10 +35,6 @@ from crsbi.inference._sampling import (
     has_bounded_sampler,
     sample_in_support,
 )
-from crsbi.utils._device import resolve_device
-from crsbi.utils._persistence import PersistenceMixin
-from crsbi.utils._random import check_random_state, seeded_torch, torch_seed
-from crsbi.utils._validation import check_finite, check_interval, check_option
 
 __all__ = ["PosteriorEstimator"]
 
@@ -229,7 +229,7 @@ default="zuko_maf"
     --------
     >>> import numpy as np
     >>> from crsbi.inference import PosteriorEstimator
-    >>> from crsbi.simulators import simulate_gaussian_linear
+    >>> from crsbi.inference import simulate_gaussian_linear
     >>> rng = np.random.default_rng(0)
     >>> theta = rng.uniform(-2, 2, size=(1000, 2))
     >>> x = simulate_gaussian_linear(theta, noise_std=0.1, random_state=1)
@@ -985,7 +985,7 @@ default="zuko_maf"
             ``param_names_``), one chain, and an ``observed_data`` group holding
             ``x_obs`` as ``x``.
         """
-        from crsbi.utils._imports import import_arviz
+        from crsbi.core.imports import import_arviz
 
         az = import_arviz()
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from crsbi.utils._validation import check_interval
+from crsbi.core.validation import check_interval
 
 __all__ = ["edge_fraction", "posterior_box"]
 

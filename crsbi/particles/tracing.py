@@ -1,0 +1,801 @@
+r"""Test-particle simulator of cosmic-ray diffusion coefficients (Palade 2023 method).
+
+Charged particles obey the relativistic Newton-Lorentz equation without electric field in
+:math:`\mathbf B = B_0\hat{\mathbf z} + \mathbf b(\mathbf r)`, with :math:`\mathbf b` a
+synthetic turbulent field (:mod:`crsbi.particles.turbulence`). Every particle moves in its
+**own** random field realisation, so the ensemble of particles is an ensemble of fields and
+the running diffusion coefficients
+
+.. math::
+
+    D_{ii}(t) = \frac{\langle (x_i(t) - x_i(0))^2 \rangle}{2t}
+
+converge to :math:`D_\perp` (:math:`i = x, y`) and :math:`D_\parallel` (:math:`i = z`).
+
+Units
+-----
+Field in :math:`B_0`; time in :math:`1/\omega_c` with :math:`\omega_c = |q|B_0/(mc)` the
+non-relativistic gyro-frequency; lengths in the bare Larmor radius
+:math:`\rho_{L0} = mc^2/(|q|B_0) = c/\omega_c`; velocity in :math:`c`; momentum in
+:math:`mc`; kinetic energy :math:`T` in :math:`mc^2`, so :math:`\gamma = 1 + T` and
+:math:`|\mathbf p| = \sqrt{\gamma^2 - 1}`. The equation of motion is then
+:math:`d\mathbf p/dt = \mathbf v \times \mathbf B` (positive charge) and diffusion
+coefficients come out in :math:`\rho_{L0}^2\omega_c = \rho_{L0} c`. A particle gyrates in
+:math:`B_0` with radius :math:`p_\perp` and period :math:`2\pi\gamma`.
+
+Integrator
+----------
+The relativistic Boris pusher (magnetic part), staggered leapfrog with one field evaluation
+per step: :math:`\mathbf t = \mathbf B(\mathbf x_n)\,\Delta t/(2\gamma)`,
+:math:`\mathbf s = 2\mathbf t/(1 + t^2)`, :math:`\mathbf p' = \mathbf p + \mathbf p \times
+\mathbf t`, :math:`\mathbf p^+ = \mathbf p + \mathbf p' \times \mathbf s`, then
+:math:`\mathbf x_{n+1} = \mathbf x_n + \mathbf p^+\Delta t/\gamma`. It conserves
+:math:`|\mathbf p|` to round-off; the initial momentum is taken as :math:`\mathbf p_{-1/2}`.
+Its gyro-phase error is :math:`2\arctan(\Delta t/2\gamma)` per step instead of
+:math:`\Delta t/\gamma` (3 % at Palade's :math:`\Delta t = 2\pi/10`, :math:`\gamma = 1`),
+harmless for diffusion coefficients.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from crsbi.core.random import check_random_state, spawn_seeds
+from crsbi.core.validation import check_interval, check_option
+from crsbi.particles.turbulence import TURBULENCE_MODELS, WaveSet, _realisation_seeds, _wave_arrays
+
+__all__ = [
+    "PALADE_BOUNDS",
+    "DiffusionResult",
+    "Trajectories",
+    "field_along",
+    "initial_momenta",
+    "simulate_d_perp",
+    "simulate_diffusion",
+    "trace_particles",
+]
+
+#: Parameter box of Palade (2023), used by :func:`simulate_d_perp`: kinetic energy ``T``
+#: in :math:`mc^2`, rms turbulence ``b`` in :math:`B_0`, ``lambda_perp`` in
+#: :math:`\rho_{L0}`. Upper ends and the lower end of ``lambda_perp`` are included.
+PALADE_BOUNDS = {"T": (0.0, 10.0), "b": (0.0, 1.0), "lambda_perp": (0.2, 20.0)}
+
+_CHUNK = 2048  # particles per kernel call (bounds memory: ~60 MB at 500 waves)
+#: kernels of :func:`trace_particles`: reproducible, fastmath, NumPy reference
+BACKENDS = ["numba", "numba-fast", "numpy"]
+
+
+@dataclass(frozen=True)
+class Trajectories:
+    r"""Particle states at the sample steps, as returned by :func:`trace_particles`.
+
+    Attributes
+    ----------
+    steps : ndarray of shape (n_samples,)
+        Step numbers :math:`n` of the samples (int).
+    time : ndarray of shape (n_samples,)
+        :math:`n\,\Delta t`, in :math:`1/\omega_c`.
+    positions : ndarray of shape (n_particles, n_samples, 3)
+        :math:`\mathbf x_n` (or the guiding centres), in :math:`\rho_{L0}`.
+    momenta : ndarray of shape (n_particles, n_samples, 3)
+        :math:`\mathbf p_{n-1/2}` (the momentum that carried the particle to
+        :math:`\mathbf x_n`), in :math:`mc`.
+
+    Examples
+    --------
+    >>> from crsbi.particles.tracing import trace_particles
+    >>> tracks = trace_particles(None, [[0.0, 0.0, 1.0]], dt=0.5, sample_steps=[2, 4])
+    >>> tracks.time.tolist(), tracks.positions[0, :, 2].round(4).tolist()  # v_z = 1/sqrt(2)
+    ([1.0, 2.0], [0.7071, 1.4142])
+    """
+
+    steps: np.ndarray
+    time: np.ndarray
+    positions: np.ndarray
+    momenta: np.ndarray
+
+
+@dataclass(frozen=True)
+class DiffusionResult:
+    r"""Running and asymptotic diffusion coefficients of one simulation.
+
+    Units: time in :math:`1/\omega_c`, lengths in :math:`\rho_{L0}`, diffusion
+    coefficients in :math:`\rho_{L0}^2\omega_c`.
+
+    Attributes
+    ----------
+    time : ndarray of shape (n_samples,)
+        Sample times :math:`t`.
+    msd : ndarray of shape (n_samples, 3)
+        Mean squared displacements :math:`\langle\Delta x^2\rangle, \langle\Delta
+        y^2\rangle, \langle\Delta z^2\rangle`.
+    running_diffusion : ndarray of shape (n_samples, 3)
+        :math:`D_{xx}(t), D_{yy}(t), D_{zz}(t) = \mathrm{msd}/(2t)`.
+    diffusion, diffusion_err : ndarray of shape (3,)
+        Plateau of :math:`D_{xx}, D_{yy}, D_{zz}`: the mean of :math:`D_{ii}(t)` over the
+        samples with :math:`t \ge (1 - f)\,t_{\max}` (``plateau_fraction`` :math:`f`), and
+        its standard error over the particle ensemble (each particle's time average counts
+        once, so correlations in time are accounted for).
+    d_perp, d_perp_err : float
+        :math:`D_\perp = (D_{xx} + D_{yy})/2` and its standard error.
+    d_par, d_par_err : float
+        :math:`D_\parallel = D_{zz}` and its standard error.
+    exponent_perp, exponent_par : float
+        Slope :math:`\alpha` of :math:`\log\langle\Delta r^2\rangle` against
+        :math:`\log t` over the plateau window (1 for diffusion, 2 ballistic, 0 bounded).
+    regime_perp, regime_par : str
+        ``"diffusive"`` when :math:`|\alpha - 1|` is within ``diffusive_tolerance``, else
+        ``"subdiffusive"``, ``"superdiffusive"`` or ``"ballistic"`` (:math:`\alpha \ge 1.8`).
+        Only a ``"diffusive"`` plateau is a diffusion coefficient.
+    config : dict
+        The parameters of the run (including ``gamma`` and ``speed``).
+
+    Examples
+    --------
+    >>> from crsbi.particles.tracing import simulate_diffusion
+    >>> res = simulate_diffusion(1.0, 0.0, 1.0, n_particles=8, n_steps=50, random_state=0)
+    >>> res.regime_par, res.running_diffusion.shape[1]
+    ('ballistic', 3)
+    """
+
+    time: np.ndarray
+    msd: np.ndarray
+    running_diffusion: np.ndarray
+    diffusion: np.ndarray
+    diffusion_err: np.ndarray
+    d_perp: float
+    d_perp_err: float
+    d_par: float
+    d_par_err: float
+    exponent_perp: float
+    exponent_par: float
+    regime_perp: str
+    regime_par: str
+    config: dict = field(default_factory=dict)
+
+    @property
+    def is_diffusive(self) -> bool:
+        """Whether both the perpendicular and the parallel transport are diffusive."""
+        return self.regime_perp == "diffusive" and self.regime_par == "diffusive"
+
+
+def initial_momenta(
+    n_particles: int, energy: float, *, mu: float | str = 0.5, random_state: Any = None
+) -> np.ndarray:
+    r"""Draw initial momenta of given kinetic energy and pitch.
+
+    Parameters
+    ----------
+    n_particles : int
+        Number of particles, >= 1.
+    energy : float
+        Kinetic energy :math:`T` in :math:`mc^2`, > 0; :math:`|\mathbf p| =
+        \sqrt{(1+T)^2 - 1}`.
+    mu : float in [-1, 1] or "isotropic", default=0.5
+        Pitch-angle cosine :math:`p_z/|\mathbf p|` with a uniform random gyro-phase, or
+        ``"isotropic"`` for uniformly distributed directions.
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Source of the gyro-phases and directions.
+
+    Returns
+    -------
+    ndarray of shape (n_particles, 3)
+        Momenta in :math:`mc`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.particles.tracing import initial_momenta
+    >>> p = initial_momenta(4, 1.0, mu=0.5, random_state=0)
+    >>> np.allclose(np.linalg.norm(p, axis=1), np.sqrt(3)), np.allclose(p[:, 2], np.sqrt(3) / 2)
+    (True, True)
+    """
+    owner = "initial_momenta"
+    check_interval(n_particles, "n_particles", owner, kind=int, low=1)
+    check_interval(energy, "energy", owner, low=0.0, high=np.inf, closed="neither")
+    _check_mu(mu, owner)
+    rng = check_random_state(random_state)
+    p = math.sqrt((1.0 + energy) ** 2 - 1.0)
+    n = int(n_particles)
+    isotropic = mu == "isotropic"
+    cos_pitch = 2.0 * rng.random(n) - 1.0 if isotropic else np.full(n, float(mu))
+    phase = 2.0 * np.pi * rng.random(n)
+    sin_pitch = np.sqrt(np.maximum(0.0, 1.0 - cos_pitch**2))
+    return p * np.stack([sin_pitch * np.cos(phase), sin_pitch * np.sin(phase), cos_pitch], axis=1)
+
+
+def trace_particles(
+    waves: WaveSet | None,
+    momenta: Any,
+    *,
+    positions: Any = None,
+    dt: float = 2.0 * np.pi / 10.0,
+    n_steps: int = 2000,
+    sample_steps: Any = None,
+    guiding_centre: bool = False,
+    backend: str = "numba",
+) -> Trajectories:
+    r"""Integrate particles, each in its own field realisation, with the Boris pusher.
+
+    Parameters
+    ----------
+    waves : WaveSet or None
+        One realisation per particle (``waves.n_realisations == n_particles``); ``None``
+        for the uniform field :math:`B_0\hat{\mathbf z}` alone.
+    momenta : array-like of shape (n_particles, 3)
+        Initial momenta in :math:`mc` (taken as :math:`\mathbf p_{-1/2}`).
+    positions : array-like of shape (n_particles, 3) or None
+        Initial positions in :math:`\rho_{L0}`; the origin when ``None``.
+    dt : float, default=2*pi/10
+        Time step in :math:`1/\omega_c`, > 0.
+    n_steps : int, default=2000
+        Number of steps, >= 1 (ignored when ``sample_steps`` is given).
+    sample_steps : array-like of int or None
+        Increasing steps in ``[0, n_steps]`` at which the state is recorded (0 is the
+        initial state); steps 1 to ``n_steps`` when ``None``.
+    guiding_centre : bool, default=False
+        Record guiding centres in :math:`B_0\hat{\mathbf z}` instead of positions:
+        :math:`\mathbf x_n + (1 + a^2)\,\bar{\mathbf p}_n \times \hat{\mathbf z}` with
+        :math:`\bar{\mathbf p}_n = (\mathbf p_{n-1/2} + \mathbf p_{n+1/2})/2` and
+        :math:`a = \Delta t/2\gamma`, exactly the centre of the Boris orbit in a uniform
+        field (so the gyration drops out of displacements).
+    backend : {"numba", "numba-fast", "numpy"}, default="numba"
+        The compiled parallel kernel, bit-identical on every x86-64 CPU for a given numba
+        version (no reassociation, no fused multiply-adds); ``"numba-fast"``, the same
+        kernel with ``fastmath`` wave sums (about 2x faster on AVX-512 CPUs, last bits
+        CPU-dependent, so chaotic orbits agree only statistically between CPUs, see
+        ``docs/reproducibility.md``); or the plain-NumPy reference implementation of the
+        same pusher and field (slow; for checks and benchmarks).
+
+    Returns
+    -------
+    Trajectories
+        Positions and momenta at the sample steps.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.particles.tracing import trace_particles
+    >>> tr = trace_particles(None, [[1.0, 0.0, 0.0]], dt=0.01, n_steps=200, backend="numpy")
+    >>> tr.positions.shape, bool(np.allclose(np.linalg.norm(tr.momenta, axis=2), 1.0))
+    ((1, 200, 3), True)
+    """
+    owner = "trace_particles"
+    check_option(backend, "backend", owner, BACKENDS)
+    check_interval(dt, "dt", owner, low=0.0, high=np.inf, closed="neither")
+    momenta = np.ascontiguousarray(momenta, dtype=float)
+    if momenta.ndim != 2 or momenta.shape[1] != 3:
+        raise ValueError(
+            f"momenta must have shape (n_particles, 3); got an array of shape {momenta.shape}."
+        )
+    n = momenta.shape[0]
+    if positions is None:
+        positions = np.zeros((n, 3))
+    positions = np.ascontiguousarray(positions, dtype=float)
+    if positions.shape != (n, 3):
+        raise ValueError(
+            f"positions must have shape (n_particles, 3) = ({n}, 3); got {positions.shape}."
+        )
+    if not (np.all(np.isfinite(momenta)) and np.all(np.isfinite(positions))):
+        raise ValueError("momenta and positions must be finite.")
+    if waves is not None:
+        if not isinstance(waves, WaveSet):
+            raise TypeError(f"waves must be a WaveSet or None. Got {type(waves).__name__}.")
+        if waves.n_realisations != n:
+            raise ValueError(
+                f"waves must hold one realisation per particle ({n}); "
+                f"it holds {waves.n_realisations}."
+            )
+    if sample_steps is None:
+        check_interval(n_steps, "n_steps", owner, kind=int, low=1)
+        steps = np.arange(1, int(n_steps) + 1, dtype=np.int64)
+    else:
+        steps = np.asarray(sample_steps)
+        if (
+            steps.ndim != 1
+            or steps.size == 0
+            or not np.issubdtype(steps.dtype, np.integer)
+            or steps[0] < 0
+            or np.any(np.diff(steps) <= 0)
+        ):
+            raise ValueError(
+                "sample_steps must be a non-empty, strictly increasing 1-D array of "
+                f"integers >= 0; got {sample_steps!r}."
+            )
+        steps = steps.astype(np.int64)
+    if backend == "numpy":
+        pos, mom = _trace_numpy(waves, positions, momenta, float(dt), steps, guiding_centre)
+    else:
+        pos = np.empty((n, steps.size, 3))
+        mom = np.empty((n, steps.size, 3))
+        _run_kernel(
+            _pack_waves(waves, n),
+            positions,
+            momenta,
+            float(dt),
+            steps,
+            guiding_centre,
+            pos,
+            mom,
+            fast=backend == "numba-fast",
+        )
+    return Trajectories(steps, steps * float(dt), pos, mom)
+
+
+def simulate_diffusion(
+    T: float,
+    b: float,
+    lambda_perp: float,
+    *,
+    mu: float | str = 0.5,
+    lambda_par_ratio: float = 10.0,
+    n_particles: int = 10_000,
+    n_waves: int = 500,
+    dt: float = 2.0 * np.pi / 10.0,
+    n_steps: int = 2000,
+    n_samples: int = 64,
+    sampling: str = "log",
+    turbulence: str = "palade2d",
+    k_cutoff: float = 10.0,
+    plateau_fraction: float = 0.5,
+    diffusive_tolerance: float = 0.2,
+    displacement: str = "particle",
+    n_threads: int | None = None,
+    backend: str = "numba",
+    random_state: Any = None,
+) -> DiffusionResult:
+    r"""Simulate the running diffusion coefficients of particles in synthetic turbulence.
+
+    ``n_particles`` particles start at the origin, each in its own field realisation drawn
+    by :func:`~crsbi.particles.turbulence.draw_waves`, and are pushed with the relativistic
+    Boris scheme (see the module docstring for units and the integrator).
+
+    Parameters
+    ----------
+    T : float
+        Kinetic energy in :math:`mc^2`, > 0 (Palade: (0, 10)).
+    b : float
+        Rms turbulent field in :math:`B_0`, >= 0 (Palade: (0, 1)); 0 means no turbulence.
+    lambda_perp : float
+        Perpendicular bend-over scale :math:`\lambda_\perp` in :math:`\rho_{L0}`, > 0
+        (Palade: (0.2, 20)); for ``turbulence="isotropic"`` the bend-over scale :math:`L`.
+    mu : float in [-1, 1] or "isotropic", default=0.5
+        Initial pitch-angle cosine (with random gyro-phases) or isotropic directions.
+    lambda_par_ratio : float, default=10.0
+        :math:`\lambda_\parallel/\lambda_\perp`, > 0 (``inf``: pure 2D for ``"palade2d"``).
+    n_particles : int, default=10_000
+        Particles (= field realisations) :math:`N_p`, >= 2.
+    n_waves : int, default=500
+        Plane waves per realisation :math:`N_c`, >= 1.
+    dt : float, default=2*pi/10
+        Time step in :math:`1/\omega_c`, > 0.
+    n_steps : int, default=2000
+        Number of steps, >= 3; the run lasts :math:`t_{\max} = n_{steps}\Delta t`.
+    n_samples : int, default=64
+        Number of sample times per spacing, >= 3 (fewer where rounding to whole steps
+        makes some coincide).
+    sampling : {"log", "linear"}, default="log"
+        ``"log"``: ``n_samples`` log-spaced steps over the run *plus* ``n_samples`` evenly
+        spaced steps over the plateau window, so that the plateau and the MSD exponent
+        average over many gyro-periods; ``"linear"``: ``n_samples`` evenly spaced steps.
+    turbulence : {"palade2d", "slab", "isotropic", "composite"}, default="palade2d"
+        Turbulence model (:mod:`crsbi.particles.turbulence`).
+    k_cutoff : float, default=10.0
+        Dimensionless wave-number cut-off of the spectra, > 0.
+    plateau_fraction : float, default=0.5
+        Final fraction of the run (in time) over which plateaus and MSD exponents are
+        measured, in (0, 1].
+    diffusive_tolerance : float, default=0.2
+        Largest :math:`|\alpha - 1|` of the MSD exponent still called diffusive, > 0.
+    displacement : {"particle", "guiding_centre"}, default="particle"
+        Displacements of the particles (Palade's definition) or of their guiding centres
+        in :math:`B_0` (see :func:`trace_particles`). Both give the same coefficients
+        asymptotically; the guiding centres remove the bounded gyration term
+        :math:`\sim r_L^2/2t` that dominates the running :math:`D_\perp(t)` when
+        :math:`D_\perp t \lesssim r_L^2` (weak turbulence, high energy).
+    n_threads : int or None, default=None
+        numba threads for this call (results do not depend on it); numba's default if
+        ``None``.
+    backend : {"numba", "numba-fast"}, default="numba"
+        Kernel flavour (see :func:`trace_particles`): ``"numba"`` gives bit-identical
+        results on every x86-64 CPU, ``"numba-fast"`` is about 2x faster on AVX-512 CPUs
+        with CPU-dependent last bits.
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Seed. Each particle's field realisation is drawn by its own generator from a 64-bit
+        seed taken from this stream (then the initial momenta), so a seed gives the same
+        result whatever the number of threads (and, with ``backend="numba"``, the CPU).
+
+    Returns
+    -------
+    DiffusionResult
+        Running coefficients, plateaus with standard errors, MSD exponents and regimes.
+
+    Raises
+    ------
+    ValueError, TypeError
+        For parameters out of range, naming the accepted range.
+
+    Examples
+    --------
+    >>> from crsbi.particles.tracing import simulate_diffusion
+    >>> res = simulate_diffusion(1.0, 0.5, 1.0, n_particles=16, n_waves=32, n_steps=100,
+    ...                          random_state=0)
+    >>> res.time.shape == res.running_diffusion[:, 0].shape, res.d_perp > 0
+    (True, True)
+    """
+    owner = "simulate_diffusion"
+    check_interval(T, "T", owner, low=0.0, high=np.inf, closed="neither")
+    check_interval(b, "b", owner, low=0.0, high=np.inf, closed="left")
+    check_interval(lambda_perp, "lambda_perp", owner, low=0.0, high=np.inf, closed="neither")
+    _check_mu(mu, owner)
+    check_interval(lambda_par_ratio, "lambda_par_ratio", owner, low=0.0, closed="neither")
+    check_interval(n_particles, "n_particles", owner, kind=int, low=2)
+    check_interval(n_waves, "n_waves", owner, kind=int, low=1)
+    check_interval(dt, "dt", owner, low=0.0, high=np.inf, closed="neither")
+    check_interval(n_steps, "n_steps", owner, kind=int, low=3)
+    check_interval(n_samples, "n_samples", owner, kind=int, low=3)
+    check_option(sampling, "sampling", owner, ["log", "linear"])
+    check_option(turbulence, "turbulence", owner, TURBULENCE_MODELS)
+    check_interval(k_cutoff, "k_cutoff", owner, low=0.0, high=np.inf, closed="neither")
+    check_interval(plateau_fraction, "plateau_fraction", owner, low=0.0, high=1.0, closed="right")
+    check_interval(diffusive_tolerance, "diffusive_tolerance", owner, low=0.0, closed="neither")
+    check_option(displacement, "displacement", owner, ["particle", "guiding_centre"])
+    check_interval(n_threads, "n_threads", owner, kind=int, low=1, allow_none=True)
+    check_option(backend, "backend", owner, BACKENDS[:2])
+    lambda_par = lambda_par_ratio * lambda_perp
+    if turbulence in ("slab", "composite") and np.isinf(lambda_par):
+        raise ValueError(
+            f"The 'lambda_par_ratio' parameter of {owner} must be finite for "
+            f"turbulence={turbulence!r}. Got {lambda_par_ratio!r} instead."
+        )
+    if turbulence == "composite" and n_waves < 2:
+        raise ValueError(
+            f"The 'n_waves' parameter of {owner} must be >= 2 for the composite model. "
+            f"Got {n_waves} instead."
+        )
+    steps = _sample_steps(int(n_steps), int(n_samples), sampling, float(plateau_fraction))
+    n = int(n_particles)
+    rng = check_random_state(random_state)
+    seeds = _realisation_seeds(rng, n)
+    momenta = initial_momenta(n, float(T), mu=mu, random_state=rng)
+    n_rows = 7 if turbulence == "isotropic" else 6
+    kernel_steps = np.concatenate([[0], steps])  # step 0: the initial (guiding-centre) position
+    sq = np.empty((n, steps.size, 3))
+    with _threads(n_threads):
+        for start in range(0, n, _CHUNK):
+            stop = min(n, start + _CHUNK)
+            if b > 0:
+                waves = _wave_arrays(
+                    seeds[start:stop],
+                    int(n_waves),
+                    model=turbulence,
+                    b=float(b),
+                    lambda_perp=float(lambda_perp),
+                    lambda_par=float(lambda_par),
+                    k_cutoff=float(k_cutoff),
+                    turns=True,
+                    n_rows=n_rows,
+                )
+            else:
+                waves = np.zeros((stop - start, 6, 0))
+            pos = np.empty((stop - start, steps.size + 1, 3))
+            _run_kernel(
+                waves,
+                np.zeros((stop - start, 3)),
+                momenta[start:stop],
+                float(dt),
+                kernel_steps,
+                displacement == "guiding_centre",
+                pos,
+                np.empty((stop - start, 0, 3)),
+                fast=backend == "numba-fast",
+            )
+            sq[start:stop] = (pos[:, 1:] - pos[:, :1]) ** 2
+    gamma = 1.0 + float(T)
+    config = {
+        "T": float(T),
+        "b": float(b),
+        "lambda_perp": float(lambda_perp),
+        "lambda_par": float(lambda_par),
+        "mu": mu,
+        "gamma": gamma,
+        "speed": math.sqrt(1.0 - 1.0 / gamma**2),
+        "n_particles": n,
+        "n_waves": int(n_waves),
+        "dt": float(dt),
+        "n_steps": int(n_steps),
+        "turbulence": turbulence,
+        "k_cutoff": float(k_cutoff),
+        "plateau_fraction": float(plateau_fraction),
+        "diffusive_tolerance": float(diffusive_tolerance),
+        "displacement": displacement,
+    }
+    return _summarise(steps * float(dt), sq, config)
+
+
+def simulate_d_perp(theta: Any, *, random_state: Any = None, log10: bool = True, **config: Any):
+    r"""Campaign/sbi simulator: ``theta = (T, b, lambda_perp)`` -> diffusion coefficients.
+
+    A thin wrapper of :func:`simulate_diffusion` with Palade's defaults (``mu=0.5``,
+    ``lambda_par = 10 lambda_perp``, :math:`N_p = 10^4`, :math:`N_c = 500`,
+    :math:`\Delta t = 2\pi/10`, 2000 steps), which ``config`` overrides.
+
+    Parameters
+    ----------
+    theta : array-like of shape (3,) or (n_sims, 3)
+        Kinetic energy :math:`T \in (0, 10]` in :math:`mc^2`, rms turbulence
+        :math:`b \in (0, 1]` in :math:`B_0` and :math:`\lambda_\perp \in [0.2, 20]` in
+        :math:`\rho_{L0}` (:data:`PALADE_BOUNDS`).
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Seed; for a batch, simulation ``i`` uses the ``i``-th
+        :class:`~numpy.random.SeedSequence` child.
+    log10 : bool, default=True
+        Return :math:`\log_{10}` of the coefficients (the natural scale for inference).
+    **config
+        Keyword arguments of :func:`simulate_diffusion`.
+
+    Returns
+    -------
+    ndarray of shape (2,) or (n_sims, 2)
+        ``[D_perp, D_par]`` (or their base-10 logarithms), in :math:`\rho_{L0}^2\omega_c`:
+        the plateau values of :func:`simulate_diffusion`, whatever the regime.
+
+    Examples
+    --------
+    >>> from crsbi.particles.tracing import simulate_d_perp
+    >>> x = simulate_d_perp([1.0, 0.5, 2.0], n_particles=8, n_waves=16, n_steps=64,
+    ...                     random_state=0)
+    >>> x.shape
+    (2,)
+    """
+    theta = np.asarray(theta, dtype=float)
+    if theta.ndim not in (1, 2) or theta.shape[-1] != 3:
+        raise ValueError(
+            "theta must have shape (3,) or (n_sims, 3) holding (T, b, lambda_perp); "
+            f"got an array of shape {theta.shape} instead."
+        )
+    if not np.all(np.isfinite(theta)):
+        raise ValueError("theta contains NaN or infinity; expected finite (T, b, lambda_perp).")
+    rows = np.atleast_2d(theta)
+    for name, column in zip(PALADE_BOUNDS, rows.T, strict=True):
+        low, high = PALADE_BOUNDS[name]
+        closed_low = name == "lambda_perp"
+        bad = (column < low) | (column > high) | ((column == low) & (not closed_low))
+        if np.any(bad):
+            left = "[" if closed_low else "("
+            raise ValueError(
+                f"theta's {name!r} entry must lie in {left}{low:g}, {high:g}] "
+                f"(T in mc^2, b in B0, lambda_perp in rho_L0). Got {column[bad][0]!r} instead."
+            )
+    seeds = [random_state] if theta.ndim == 1 else spawn_seeds(random_state, rows.shape[0])
+    out = np.empty((rows.shape[0], 2))
+    for i, (row, seed) in enumerate(zip(rows, seeds, strict=True)):
+        res = simulate_diffusion(*map(float, row), random_state=seed, **config)
+        out[i] = (res.d_perp, res.d_par)
+    if log10:
+        out = np.log10(out)
+    return out[0] if theta.ndim == 1 else out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _check_mu(mu: Any, owner: str) -> None:
+    if isinstance(mu, str):
+        if mu != "isotropic":
+            raise ValueError(
+                f"The 'mu' parameter of {owner} must be a float in [-1, 1] or 'isotropic'. "
+                f"Got {mu!r} instead."
+            )
+        return
+    if isinstance(mu, bool) or not isinstance(mu, numbers.Real) or not -1.0 <= mu <= 1.0:
+        raise ValueError(
+            f"The 'mu' parameter of {owner} must be a float in [-1, 1] or 'isotropic'. "
+            f"Got {mu!r} instead."
+        )
+
+
+@contextlib.contextmanager
+def _threads(n_threads: int | None) -> Iterator[None]:
+    import numba
+
+    if n_threads is None:
+        yield
+        return
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(int(n_threads), numba.config.NUMBA_NUM_THREADS))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def _run_kernel(
+    waves, positions, momenta, dt, steps, guiding_centre, out_positions, out_momenta, fast
+) -> None:
+    from crsbi.particles._kernels import trace_kernel
+
+    trace_kernel(
+        waves,
+        positions,
+        momenta,
+        dt,
+        steps,
+        bool(guiding_centre),
+        out_positions,
+        out_momenta,
+        bool(fast),
+    )
+
+
+def field_along(waves: WaveSet | None, positions: Any) -> np.ndarray:
+    r"""Turbulent field of each particle's own realisation along its positions (compiled).
+
+    The same sum of plane waves as :func:`trace_particles` evaluates while pushing
+    (parallel over all points), so it returns the field each particle felt; the slower
+    NumPy :func:`~crsbi.particles.turbulence.evaluate_field` is its reference.
+
+    Parameters
+    ----------
+    waves : WaveSet or None
+        ``n_particles`` realisations, one per particle; ``None`` means no turbulence.
+    positions : array-like of shape (n_particles, n_points, 3)
+        Positions in :math:`\rho_{L0}` (e.g. ``Trajectories.positions``).
+
+    Returns
+    -------
+    ndarray of shape (n_particles, n_points, 3)
+        :math:`\mathbf b` in :math:`B_0` (the mean field :math:`B_0\hat{\mathbf z}` is not
+        included).
+
+    Raises
+    ------
+    ValueError
+        If ``positions`` is not a finite (n_particles, n_points, 3) array matching ``waves``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.particles.tracing import field_along
+    >>> from crsbi.particles.turbulence import draw_waves, evaluate_field
+    >>> waves = draw_waves(2, 16, model="isotropic", b=1.0, random_state=0)
+    >>> x = np.random.default_rng(1).normal(size=(2, 5, 3))
+    >>> bool(np.allclose(field_along(waves, x), evaluate_field(waves, x), atol=1e-12))
+    True
+    """
+    from crsbi.particles._kernels import field_kernel
+
+    x = np.asarray(positions, dtype=float)
+    if x.ndim != 3 or x.shape[2] != 3:
+        raise ValueError(
+            "positions must have shape (n_particles, n_points, 3); "
+            f"got an array of shape {x.shape} instead."
+        )
+    if not np.all(np.isfinite(x)):
+        raise ValueError("positions must be finite; got NaN or infinite values.")
+    out = np.zeros(x.shape)
+    if waves is None:
+        return out
+    if not isinstance(waves, WaveSet):
+        raise TypeError(f"waves must be a WaveSet or None. Got {type(waves).__name__} instead.")
+    if waves.n_realisations != x.shape[0]:
+        raise ValueError(
+            f"positions has {x.shape[0]} particles but waves has {waves.n_realisations} "
+            "realisations; one realisation per particle is expected."
+        )
+    field_kernel(_pack_waves(waves, x.shape[0]), np.ascontiguousarray(x), out)
+    return out
+
+
+def _pack_waves(waves: WaveSet | None, n: int) -> np.ndarray:
+    """Structure-of-arrays layout of the kernel: (n, 6 or 7, n_waves), phases in turns."""
+    if waves is None:
+        return np.zeros((n, 6, 0))
+    n_rows = 7 if np.any(waves.amplitude[..., 2] != 0.0) else 6
+    packed = np.empty((n, n_rows, waves.n_waves))
+    packed[:, 0:3] = np.swapaxes(waves.wavevector, 1, 2) / (2.0 * np.pi)
+    packed[:, 3] = waves.phase / (2.0 * np.pi)
+    packed[:, 4:] = np.swapaxes(waves.amplitude[..., : n_rows - 4], 1, 2)
+    return packed
+
+
+def _trace_numpy(waves, positions, momenta, dt, steps, guiding_centre=False):
+    """Plain-NumPy reference of the kernel: same pusher, field evaluated with np.cos."""
+    n = positions.shape[0]
+    x = positions.copy()
+    u = momenta.copy()
+    gamma = np.sqrt(1.0 + np.sum(u * u, axis=1))
+    half = (0.5 * dt / gamma)[:, None]
+    out_x = np.empty((n, steps.size, 3))
+    out_u = np.empty((n, steps.size, 3))
+    k = 0
+    for step in range(int(steps[-1]) + 1):  # rotate with B(x_n), write, move to x_{n+1}
+        field = np.zeros((n, 3))
+        if waves is not None:
+            phase = np.einsum("pwc,pc->pw", waves.wavevector, x) + waves.phase
+            field = np.einsum("pw,pwc->pc", np.cos(phase), waves.amplitude)
+        field[:, 2] += 1.0
+        t = field * half
+        s = 2.0 * t / (1.0 + np.sum(t * t, axis=1, keepdims=True))
+        u_new = u + np.cross(u + np.cross(u, t), s)
+        if step == steps[k]:
+            out_x[:, k] = x
+            if guiding_centre:  # x + (1 + a^2) pbar x z, pbar = (p_{n-1/2} + p_{n+1/2}) / 2
+                centre = 0.5 * (1.0 + half[:, 0] ** 2)
+                out_x[:, k, 0] += centre * (u[:, 1] + u_new[:, 1])
+                out_x[:, k, 1] -= centre * (u[:, 0] + u_new[:, 0])
+            out_u[:, k] = u
+            k += 1
+            if k == steps.size:
+                break
+        u = u_new
+        x = x + u * (dt / gamma)[:, None]
+    return out_x, out_u
+
+
+def _sample_steps(n_steps: int, n_samples: int, sampling: str, window: float) -> np.ndarray:
+    """Increasing sample steps in [1, n_steps], ending at n_steps."""
+    steps = np.linspace(n_steps / n_samples, n_steps, n_samples)
+    if sampling == "log":
+        late = np.linspace(max(1.0, (1.0 - window) * n_steps), n_steps, n_samples)
+        steps = np.concatenate([np.geomspace(1, n_steps, n_samples), late])
+    steps = np.unique(np.clip(np.round(steps), 1, n_steps).astype(np.int64))
+    return np.unique(np.append(steps, n_steps))
+
+
+def _regime(exponent: float, tolerance: float) -> str:
+    if abs(exponent - 1.0) <= tolerance:
+        return "diffusive"
+    if exponent < 1.0:
+        return "subdiffusive"
+    return "ballistic" if exponent >= 1.8 else "superdiffusive"
+
+
+def _summarise(time: np.ndarray, sq: np.ndarray, config: dict) -> DiffusionResult:
+    """Compute running coefficients, plateaus, errors and MSD exponents.
+
+    ``sq`` has shape (n_particles, n_samples, 3).
+    """
+    n = sq.shape[0]
+    msd = sq.mean(axis=0)
+    running = msd / (2.0 * time[:, None])
+    window = time >= (1.0 - config["plateau_fraction"]) * time[-1]
+    if window.sum() < 3:
+        window = np.zeros_like(window)
+        window[-3:] = True
+    per_particle = (sq[:, window] / (2.0 * time[window, None])).mean(axis=1)  # (n, 3)
+    diffusion = per_particle.mean(axis=0)
+    diffusion_err = per_particle.std(axis=0, ddof=1) / math.sqrt(n)
+    perp = per_particle[:, :2].mean(axis=1)
+    tiny = np.finfo(float).tiny
+    log_t = np.log(time[window])
+
+    def slope(values: np.ndarray) -> float:
+        return float(np.polyfit(log_t, np.log(np.maximum(values[window], tiny)), 1)[0])
+
+    exponent_perp = slope(msd[:, 0] + msd[:, 1])
+    exponent_par = slope(msd[:, 2])
+    tol = config["diffusive_tolerance"]
+    return DiffusionResult(
+        time=time,
+        msd=msd,
+        running_diffusion=running,
+        diffusion=diffusion,
+        diffusion_err=diffusion_err,
+        d_perp=float(perp.mean()),
+        d_perp_err=float(perp.std(ddof=1) / math.sqrt(n)),
+        d_par=float(diffusion[2]),
+        d_par_err=float(diffusion_err[2]),
+        exponent_perp=exponent_perp,
+        exponent_par=exponent_par,
+        regime_perp=_regime(exponent_perp, tol),
+        regime_par=_regime(exponent_par, tol),
+        config=config,
+    )

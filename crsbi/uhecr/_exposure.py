@@ -1,0 +1,357 @@
+"""Sky coordinates and directional exposure of UHECR observatories.
+
+Ground arrays follow Sommers (2001, Astropart. Phys. 14, 271): a detector at geographic
+latitude ``a0`` that accepts showers up to zenith angle ``theta_m``, running uniformly in
+sidereal time, has a relative exposure per solid angle depending on declination only,
+
+    omega(delta) = cos(a0) cos(delta) sin(alpha_m) + alpha_m sin(a0) sin(delta),
+
+with ``alpha_m = 0`` if ``xi > 1``, ``pi`` if ``xi < -1`` and ``arccos(xi)`` otherwise,
+``xi = (cos(theta_m) - sin(a0) sin(delta)) / (cos(a0) cos(delta))``. It is the integral of
+the projected area ``cos(theta)`` over the hour angles in which the direction is seen; it
+vanishes for ``delta > a0 + theta_m`` (and below ``a0 - theta_m``).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "AUGER",
+    "EXPOSURES",
+    "TELESCOPE_ARRAY",
+    "GroundArray",
+    "equatorial_to_galactic",
+    "exposure_map",
+    "galactic_to_equatorial",
+    "relative_exposure",
+    "sommers_exposure",
+]
+
+#: Rotation from ICRS (J2000 equatorial) unit vectors to Galactic ones (Hipparcos, ESA 1997).
+_ICRS_TO_GALACTIC = np.array(
+    [
+        [-0.0548755604162154, -0.8734370902348850, -0.4838350155487132],
+        [+0.4941094278755837, -0.4448296299600112, +0.7469822444972189],
+        [-0.8676661490190047, -0.1980763734312015, +0.4559837761750669],
+    ]
+)
+
+
+def check_nside(nside: object, name: str = "nside", owner: str = "simulate_sky_maps") -> int:
+    """Return ``nside`` as an int after checking it is a power of two in [1, 2**29].
+
+    (The same check as :func:`crsbi.uhecr.healpix.check_nside`, kept here so the simulators
+    do not import torch.)
+    """
+    if isinstance(nside, bool) or not isinstance(nside, int | np.integer):
+        raise TypeError(
+            f"The {name!r} parameter of {owner} must be an int power of two (1, 2, 4, ...). "
+            f"Got {nside!r} of type {type(nside).__name__} instead."
+        )
+    value = int(nside)
+    if value < 1 or value > 2**29 or value & (value - 1):
+        raise ValueError(
+            f"The {name!r} parameter of {owner} must be a power of two in [1, 2**29]. "
+            f"Got {value} instead."
+        )
+    return value
+
+
+def _unit_vectors(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
+    lon, lat = np.radians(lon_deg), np.radians(lat_deg)
+    return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
+
+
+def _angles(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y, z = vectors[..., 0], vectors[..., 1], vectors[..., 2]
+    lon = np.degrees(np.arctan2(y, x)) % 360.0
+    lat = np.degrees(np.arcsin(np.clip(z, -1.0, 1.0)))
+    return lon, lat
+
+
+def equatorial_to_galactic(ra_deg: np.ndarray, dec_deg: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Convert J2000 equatorial coordinates to Galactic ones.
+
+    Parameters
+    ----------
+    ra_deg, dec_deg : array_like
+        Right ascension and declination [deg], broadcastable.
+
+    Returns
+    -------
+    l_deg, b_deg : numpy.ndarray
+        Galactic longitude in [0, 360) and latitude in [-90, 90] [deg].
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.sky import equatorial_to_galactic
+    >>> l, b = equatorial_to_galactic(201.365, -43.019)  # Centaurus A
+    >>> round(float(l), 1), round(float(b), 1)
+    (309.5, 19.4)
+    """
+    vec = _unit_vectors(np.asarray(ra_deg, float), np.asarray(dec_deg, float))
+    return _angles(vec @ _ICRS_TO_GALACTIC.T)
+
+
+def galactic_to_equatorial(l_deg: np.ndarray, b_deg: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Convert Galactic coordinates to J2000 equatorial ones.
+
+    Parameters
+    ----------
+    l_deg, b_deg : array_like
+        Galactic longitude and latitude [deg], broadcastable.
+
+    Returns
+    -------
+    ra_deg, dec_deg : numpy.ndarray
+        Right ascension in [0, 360) and declination [deg].
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.sky import galactic_to_equatorial
+    >>> ra, dec = galactic_to_equatorial(0.0, 90.0)  # north Galactic pole
+    >>> round(float(ra), 2), round(float(dec), 2)
+    (192.86, 27.13)
+    """
+    vec = _unit_vectors(np.asarray(l_deg, float), np.asarray(b_deg, float))
+    return _angles(vec @ _ICRS_TO_GALACTIC)
+
+
+@dataclass(frozen=True)
+class GroundArray:
+    """A ground array of flat detectors seen through the Sommers (2001) exposure.
+
+    Parameters
+    ----------
+    latitude_deg : float
+        Geographic latitude of the site [deg], in [-90, 90].
+    max_zenith_deg : float
+        Largest accepted zenith angle [deg], in (0, 90].
+    name : str, default="ground array"
+        Label used in plots and messages.
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.sky import GroundArray
+    >>> GroundArray(-35.2, 80.0, "Auger").max_declination_deg
+    44.8
+    """
+
+    latitude_deg: float
+    max_zenith_deg: float
+    name: str = "ground array"
+
+    def __post_init__(self) -> None:
+        if not -90.0 <= float(self.latitude_deg) <= 90.0:
+            raise ValueError(
+                f"GroundArray latitude_deg must be in [-90, 90] deg. Got {self.latitude_deg!r}."
+            )
+        if not 0.0 < float(self.max_zenith_deg) <= 90.0:
+            raise ValueError(
+                f"GroundArray max_zenith_deg must be in (0, 90] deg. Got {self.max_zenith_deg!r}."
+            )
+
+    @property
+    def max_declination_deg(self) -> float:
+        """Northernmost declination in the field of view [deg]."""
+        return round(min(90.0, self.latitude_deg + self.max_zenith_deg), 10)
+
+    @property
+    def min_declination_deg(self) -> float:
+        """Southernmost declination in the field of view [deg]."""
+        return round(max(-90.0, self.latitude_deg - self.max_zenith_deg), 10)
+
+
+#: Pierre Auger Observatory (Malargue, Argentina), zenith angles up to 80 deg.
+AUGER = GroundArray(latitude_deg=-35.2, max_zenith_deg=80.0, name="Auger")
+#: Telescope Array (Utah), zenith angles up to 55 deg.
+TELESCOPE_ARRAY = GroundArray(latitude_deg=39.3, max_zenith_deg=55.0, name="TA")
+#: Named exposure models; ``"uniform"`` is a full-sky (orbital) detector.
+EXPOSURES: dict[str, GroundArray | None] = {
+    "uniform": None,
+    "auger": AUGER,
+    "ta": TELESCOPE_ARRAY,
+}
+
+
+def sommers_exposure(dec_deg: np.ndarray, latitude_deg: float, max_zenith_deg: float) -> np.ndarray:
+    """Relative directional exposure of a ground array (Sommers 2001).
+
+    Parameters
+    ----------
+    dec_deg : array_like
+        Declinations [deg].
+    latitude_deg : float
+        Site latitude [deg].
+    max_zenith_deg : float
+        Maximum zenith angle [deg].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``omega(delta)`` (dimensionless, radians of hour angle times ``cos(theta)``),
+        shape of ``dec_deg``; zero outside the field of view.
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.sky import sommers_exposure
+    >>> float(sommers_exposure(60.0, -35.2, 80.0))
+    0.0
+    """
+    dec = np.radians(np.asarray(dec_deg, dtype=float))
+    a0, theta_m = np.radians(latitude_deg), np.radians(max_zenith_deg)
+    cos_product = np.cos(a0) * np.cos(dec)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xi = (np.cos(theta_m) - np.sin(a0) * np.sin(dec)) / cos_product
+    xi = np.where(
+        cos_product == 0.0, np.where(np.cos(theta_m) > np.sin(a0) * np.sin(dec), 2, -2), xi
+    )
+    alpha_m = np.arccos(np.clip(xi, -1.0, 1.0))
+    omega = cos_product * np.sin(alpha_m) + alpha_m * np.sin(a0) * np.sin(dec)
+    return np.clip(omega, 0.0, None)
+
+
+def _check_kind(kind: object) -> GroundArray | np.ndarray | None:
+    if isinstance(kind, GroundArray):
+        return kind
+    if isinstance(kind, str):
+        key = kind.lower()
+        if key in EXPOSURES:
+            return EXPOSURES[key]
+    if isinstance(kind, np.ndarray):
+        return kind
+    raise ValueError(
+        "The 'exposure' parameter must be one of 'uniform', 'auger', 'ta', a GroundArray or a "
+        f"NESTED Galactic HEALPix map (numpy array of 12 * nside**2 values). Got {kind!r} instead."
+    )
+
+
+def _check_user_map(values: np.ndarray, nside: int | None = None) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    npix = values.shape[-1] if values.ndim == 1 else -1
+    map_nside = math.isqrt(max(npix, 0) // 12)
+    if values.ndim != 1 or 12 * map_nside**2 != npix or map_nside & (map_nside - 1):
+        raise ValueError(
+            "An exposure map must be a 1-D array of 12 * nside**2 values (nside a power of two). "
+            f"Got shape {values.shape}."
+        )
+    if nside is not None and map_nside != nside:
+        raise ValueError(
+            f"The exposure map has nside={map_nside} but nside={nside} was asked for; regrade it "
+            "with healpy.ud_grade(map, nside, order_in='NESTED', order_out='NESTED')."
+        )
+    if not np.all(np.isfinite(values)) or values.min() < 0 or values.max() <= 0:
+        raise ValueError(
+            "An exposure map must hold finite, non-negative values with a positive maximum."
+        )
+    return values
+
+
+def relative_exposure(kind: object, l_deg: np.ndarray, b_deg: np.ndarray) -> np.ndarray:
+    """Exposure towards Galactic directions relative to its maximum, in [0, 1].
+
+    Parameters
+    ----------
+    kind : {"uniform", "auger", "ta"}, GroundArray or numpy.ndarray
+        Exposure model; an array is a NESTED Galactic HEALPix map (any power-of-two nside).
+    l_deg, b_deg : array_like
+        Galactic longitude and latitude [deg].
+
+    Returns
+    -------
+    numpy.ndarray
+        Relative exposure in [0, 1], broadcast shape of ``l_deg`` and ``b_deg``.
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.sky import relative_exposure
+    >>> float(relative_exposure("uniform", 10.0, 20.0))
+    1.0
+    """
+    model = _check_kind(kind)
+    l_deg, b_deg = np.broadcast_arrays(np.asarray(l_deg, float), np.asarray(b_deg, float))
+    if model is None:
+        return np.ones(l_deg.shape)
+    if isinstance(model, np.ndarray):
+        import healpy
+
+        values = _check_user_map(model)
+        nside = healpy.npix2nside(values.size)
+        pix = healpy.ang2pix(nside, l_deg, b_deg, nest=True, lonlat=True)
+        return values[pix] / values.max()
+    _, dec = galactic_to_equatorial(l_deg, b_deg)
+    omega = sommers_exposure(dec, model.latitude_deg, model.max_zenith_deg)
+    return omega / _sommers_max(model)
+
+
+@functools.lru_cache(maxsize=32)
+def _sommers_max(model: GroundArray) -> float:
+    grid = np.linspace(-90.0, 90.0, 20001)
+    return float(sommers_exposure(grid, model.latitude_deg, model.max_zenith_deg).max())
+
+
+@functools.lru_cache(maxsize=32)
+def _model_map_cached(model: GroundArray | None, nside: int, nest: bool) -> np.ndarray:
+    import healpy
+
+    l_deg, b_deg = healpy.pix2ang(nside, np.arange(12 * nside**2), nest=nest, lonlat=True)
+    values = relative_exposure(model if model is not None else "uniform", l_deg, b_deg)
+    values.setflags(write=False)
+    return values
+
+
+def _model_map(model: GroundArray | None, nside: int, nest: bool) -> np.ndarray:
+    return _model_map_cached(model, nside, bool(nest))
+
+
+def exposure_map(
+    kind: object = "uniform", nside: int = 32, *, nest: bool = True, normalize: str = "sum"
+) -> np.ndarray:
+    """HEALPix map of the directional exposure in Galactic coordinates.
+
+    Parameters
+    ----------
+    kind : {"uniform", "auger", "ta"}, GroundArray or numpy.ndarray, default="uniform"
+        Exposure model: full sky, Auger (lat -35.2 deg, zenith <= 80 deg), Telescope Array
+        (lat +39.3 deg, zenith <= 55 deg), any ground array, or a user NESTED map of the
+        same ``nside``.
+    nside : int, default=32
+        HEALPix resolution (a power of two).
+    nest : bool, default=True
+        NESTED pixel order (RING when False).
+    normalize : {"sum", "max"}, default="sum"
+        ``"sum"``: the pixels sum to 1, i.e. the probability that an isotropic event lands
+        in each pixel (expected isotropic counts = ``n_events * map``); ``"max"``: the largest
+        pixel is 1.
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (12 * nside**2,)
+        Exposure evaluated at the pixel centres.
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.sky import exposure_map
+    >>> m = exposure_map("auger", nside=8)
+    >>> m.shape, round(float(m.sum()), 6)
+    ((768,), 1.0)
+    """
+    import healpy
+
+    nside = check_nside(nside, owner="exposure_map")
+    if normalize not in ("sum", "max"):
+        raise ValueError(f"normalize must be 'sum' or 'max'. Got {normalize!r} instead.")
+    model = _check_kind(kind)
+    if isinstance(model, np.ndarray):
+        values = _check_user_map(model, nside)
+        if not nest:
+            values = healpy.reorder(values, n2r=True)
+    else:
+        values = _model_map(model, nside, nest)
+    total = values.sum() if normalize == "sum" else values.max()
+    return values / total

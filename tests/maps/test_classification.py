@@ -1,0 +1,179 @@
+"""Tests of crsbi.maps.classifier: TransportClassifier and the Table 2 report."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import accuracy_score, precision_recall_fscore_support
+
+from crsbi.maps.classifier import TransportClassifier, classification_table, make_spectral_images
+
+SLOPES = {"CR_Diff_Fiducial": -4.0, "CR_Advect": -3.0, "MHD": -2.0}
+FAST = {
+    "module_kwargs": {"channels": (8, 16, 32)},
+    "lr": 3e-3,
+    "batch_size": 32,
+    "max_epochs": 20,
+    "patience": None,
+    "device": "cpu",
+    "random_state": 0,
+    "verbose": 0,
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    # tiny networks: threads only add contention on shared CI machines
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def spectral_task(one_torch_thread):
+    X, y = make_spectral_images(100, slopes=SLOPES, size=32, random_state=1)
+    X_test, y_test = make_spectral_images(40, slopes=SLOPES, size=32, random_state=2)
+    model = TransportClassifier(**FAST).fit(X, y)
+    return model, X, y, X_test, y_test
+
+
+def test_learns_spectral_slope_well_above_chance(spectral_task):
+    model, _, _, X_test, y_test = spectral_task
+    # the classes differ only in the slope of P(k); after log + equalisation the one-point
+    # distribution is identical, so this needs spatial structure. Chance is 1/3.
+    accuracy = model.score(X_test, y_test)
+    assert accuracy > 0.85  # 10 seeds (data and network): 0.955 +- 0.015, min 0.933
+    assert set(model.classes_) == set(SLOPES)
+    proba = model.predict_proba(X_test)
+    assert proba.shape == (len(X_test), 3)
+    assert np.allclose(proba.sum(1), 1)
+
+
+def test_label_shuffled_data_stays_at_chance():
+    X, y = make_spectral_images(60, slopes={"a": -4.0, "b": -2.0}, size=32, random_state=3)
+    # balanced shuffle: each true class gets exactly half "a" and half "b" labels. A plain
+    # permutation leaves a chance correlation between labels and slopes that the network
+    # learns, so its fresh-image accuracy scatters far beyond the binomial law (16 seeds:
+    # 100 +- 12 correct of 200, binomial sd 7.1; one seed at binomial p = 5e-5)
+    rng = np.random.default_rng(0)
+    y_shuffled = y.copy()
+    for label in ("a", "b"):
+        index = np.flatnonzero(y == label)
+        y_shuffled[index] = rng.permutation(np.resize(["a", "b"], len(index)))
+    model = TransportClassifier(**FAST).fit(X, y_shuffled)
+    X_test, y_test = make_spectral_images(
+        100, slopes={"a": -4.0, "b": -2.0}, size=32, random_state=4
+    )
+    correct = int((model.predict(X_test) == y_test).sum())
+    # 40 seeds (data, shuffle and network): 98.6 +- 8.5 correct of 200, still a little wider
+    # than the binomial sd 7.1 (the network's random function of the slope), so the bound is
+    # 4 measured sd, not a binomial test; a network that learnt the slopes scores ~200
+    assert abs(correct - len(y_test) / 2) <= 36
+
+
+def test_flat_input_with_image_shape_matches_images(spectral_task):
+    model, X, y, X_test, _ = spectral_task
+    flat = TransportClassifier(image_shape=(32, 32), **FAST).fit(X.reshape(len(X), -1), y)
+    assert np.allclose(
+        flat.predict_proba(X_test.reshape(len(X_test), -1)), model.predict_proba(X_test)
+    )
+    assert flat.n_features_in_ == 32 * 32 and flat.image_shape_ == (32, 32)
+
+
+def test_same_seed_same_model_and_pickle_round_trip(spectral_task):
+    model, X, y, X_test, _ = spectral_task
+    again = TransportClassifier(**FAST).fit(X, y)
+    assert np.array_equal(again.predict_proba(X_test), model.predict_proba(X_test))
+    restored = pickle.loads(pickle.dumps(model))  # noqa: S301 - our own object
+    assert np.array_equal(restored.predict_proba(X_test), model.predict_proba(X_test))
+
+
+def test_flip_augmentation_only_in_training(spectral_task):
+    model, *_ = spectral_task
+    assert isinstance(model.module_, torch.nn.Sequential)
+    x = torch.randn(2, 1, 32, 32)
+    model.module_.eval()
+    assert torch.equal(model.module_(x), model.network_(x))
+
+
+def _nll(proba, y, classes):
+    index = np.searchsorted(classes, y)
+    return -np.mean(np.log(proba[np.arange(len(y)), index]))
+
+
+def test_temperature_scaling_lowers_held_out_nll():
+    # no signal at all (equal slopes): whatever the net learns is noise, so it is always
+    # overconfident. 12 seeds: ln T = 4.2 +- 0.7 (T from 13 to the bound 100), held-out NLL
+    # 1.8 +- 0.2 -> 0.69 (drop 1.12 +- 0.21, >= 5 sd). The former hard task (slopes -3.2 and
+    # -2.8) is partly learnt, and the margins shrank to 3.4 sd (ln T) and 2.7 sd (NLL drop)
+    slopes = {"a": -3.0, "b": -3.0}
+    X, y = make_spectral_images(30, slopes=slopes, size=32, random_state=5)
+    X_val, y_val = make_spectral_images(60, slopes=slopes, size=32, random_state=6)
+    X_test, y_test = make_spectral_images(100, slopes=slopes, size=32, random_state=7)
+    params = {**FAST, "lr": 1e-2, "max_epochs": 40, "flip_augmentation": False}
+    model = TransportClassifier(**params, validation_fraction=0.0).fit(X, y)
+    before = model.predict_proba(X_test)
+    labels_before = model.predict(X_test)
+    model.calibrate_temperature(X_val, y_val)
+    after = model.predict_proba(X_test)
+    assert model.temperature_ > 1.0  # overconfident network cooled down
+    assert np.array_equal(model.predict(X_test), labels_before)  # argmax unchanged
+    assert _nll(after, y_test, model.classes_) < _nll(before, y_test, model.classes_)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        model.calibrate_temperature(X_val, np.full(len(X_val), "zzz"))
+
+
+def test_temperature_scaling_parameter_needs_validation():
+    X, y = make_spectral_images(10, slopes={"a": -4.0, "b": -2.0}, size=16, random_state=0)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        TransportClassifier(temperature_scaling=True, validation_fraction=0.0).fit(X, y)
+    params = {**FAST, "max_epochs": 2}
+    model = TransportClassifier(temperature_scaling=True, validation_fraction=0.3, **params)
+    assert model.fit(X, y).temperature_ > 0
+
+
+def test_bad_inputs_raise_clear_errors(spectral_task):
+    model, X, y, *_ = spectral_task
+    bad = X[:10].copy()
+    bad[0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        TransportClassifier(**FAST).fit(bad, y[:10])
+    with pytest.raises(ValueError, match=r"image_shape"):
+        TransportClassifier(image_shape=(5, 5), **FAST).fit(X.reshape(len(X), -1), y)
+    with pytest.raises(ValueError, match=r"shape \(32, 32\)"):
+        model.predict(np.zeros((2, 16, 16)))
+    with pytest.raises(ValueError, match="dimensions"):
+        TransportClassifier(**FAST).fit(np.zeros((4, 1, 8, 8)), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        TransportClassifier(**FAST).fit(X[:5], ["a"] * 5)
+    with pytest.raises(TypeError, match="flip_augmentation"):
+        TransportClassifier(flip_augmentation="yes").fit(X[:6], y[:6])
+
+
+def test_table_matches_sklearn_metrics(rng):
+    labels = np.array(["CR_Advect", "CR_Diff_Fiducial", "MHD"])
+    y_true = rng.choice(labels, 300)
+    y_pred = np.where(rng.random(300) < 0.7, y_true, rng.choice(labels, 300))
+    table = classification_table(y_true, y_pred)
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels)
+    assert np.allclose(table.precision, p) and np.allclose(table.recall, r)
+    assert np.allclose(table.f1, f) and np.array_equal(table.support, s)
+    assert table.overall_accuracy == pytest.approx(accuracy_score(y_true, y_pred))
+    for i, label in enumerate(labels):  # one-vs-rest accuracy by hand
+        ovr = np.mean((y_true == label) == (y_pred == label))
+        assert table.accuracy[i] == pytest.approx(ovr)
+    text = table.to_markdown()
+    assert text.count("\n") == 1 + len(labels) and "CR_Diff_Fiducial" in text
+    assert table.as_dict()["label"] == labels.tolist()
+
+
+def test_table_undefined_precision_and_errors():
+    table = classification_table(["a", "b"], ["a", "a"])
+    assert np.isnan(table.precision[1]) and table.recall[1] == 0
+    assert "| b | 50.0 | - |" in table.to_markdown()
+    with pytest.raises(ValueError, match="same length"):
+        classification_table(["a"], ["a", "b"])
+    with pytest.raises(ValueError, match="does not list"):
+        classification_table(["a", "b"], ["a", "b"], labels=["a"])
