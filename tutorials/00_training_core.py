@@ -11,8 +11,8 @@ from sklearn.model_selection import cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from crsbi.neural import NeuralRegressor
-from crsbi.plotting import plot_history
+from crsbi import NeuralRegressor
+from crsbi.core import plot_history
 
 rng = np.random.default_rng(0)
 sigma = 0.1

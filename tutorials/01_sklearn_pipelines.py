@@ -19,7 +19,7 @@ from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from crsbi.neural import NeuralClassifier, NeuralRegressor
+from crsbi import NeuralClassifier, NeuralRegressor
 
 FULL = os.environ.get("CRSBI_TUTORIAL_MODE", "quick") == "full"
 n_samples = 6000 if FULL else 800
@@ -80,7 +80,7 @@ print("classes:", clf[-1].classes_, "P(first two):", clf.predict_proba(X[:2]).ro
 # Fitted estimators (and whole pipelines) save and load; networks are moved to the CPU first.
 
 # %%
-from crsbi.utils import load, save
+from crsbi.core import load, save
 
 with tempfile.TemporaryDirectory() as folder:
     path = os.path.join(folder, "pipeline.joblib")

@@ -20,9 +20,13 @@ from functools import partial
 import numpy as np
 
 from crsbi import BoxPrior, Campaign, MCMCPosterior, PosteriorEstimator, run_calibration
-from crsbi.inference import compare_posteriors
-from crsbi.plotting import plot_coverage, plot_sbc_ranks
-from crsbi.simulators import gaussian_linear_posterior, simulate_gaussian_linear
+from crsbi.inference import (
+    compare_posteriors,
+    gaussian_linear_posterior,
+    plot_coverage,
+    plot_sbc_ranks,
+    simulate_gaussian_linear,
+)
 
 FULL = os.environ.get("CRSBI_TUTORIAL_MODE", "quick") == "full"
 NOISE = 0.1

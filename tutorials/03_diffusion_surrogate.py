@@ -9,7 +9,7 @@
 # This tutorial builds a small database with crsbi's numba Boris pusher, trains a deep-ensemble
 # surrogate, and compares its error with the Monte Carlo noise of the simulated labels (the
 # floor no surrogate can beat). Quick mode uses a few hundred small simulations;
-# `CRSBI_TUTORIAL_MODE=full` uses `benchmarks/bench_surrogate.py`'s settings.
+# `CRSBI_TUTORIAL_MODE=full` uses `benchmarks/particles/bench_surrogate.py`'s settings.
 
 # %%
 import os
@@ -18,9 +18,9 @@ import time
 
 import numpy as np
 
-from crsbi.datasets.diffusion import make_diffusion_database
-from crsbi.plotting import plot_predicted_vs_simulated, plot_surrogate_slice
-from crsbi.surrogate import DiffusionSurrogate, relative_error
+from crsbi.core import plot_predicted_vs_simulated
+from crsbi.particles import DiffusionSurrogate, plot_surrogate_slice, relative_error
+from crsbi.particles.diffusion_dataset import make_diffusion_database
 
 FULL = os.environ.get("CRSBI_TUTORIAL_MODE", "quick") == "full"
 settings = (

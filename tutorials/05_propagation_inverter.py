@@ -19,14 +19,18 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from crsbi._inversion_feedback import learning_systematics
-from crsbi.inversion import PropagationInverter
-from crsbi.plotting._inversion import plot_corner, plot_predicted_spectra, plot_tau_histogram
-from crsbi.preprocessing.spectra import FEATURE_NAMES, add_relative_noise, ratio_features
-from crsbi.simulators.galactic import (
+from crsbi import PropagationInverter
+from crsbi.propagation import (
+    FEATURE_NAMES,
     PARAM_NAMES,
     PRIOR_BOUNDS,
+    add_relative_noise,
     energy_grid,
+    learning_systematics,
+    plot_corner,
+    plot_predicted_spectra,
+    plot_tau_histogram,
+    ratio_features,
     simulate_galactic_batch,
 )
 

@@ -20,10 +20,14 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 
-from crsbi.anisotropy import AnisotropyTest
-from crsbi.plotting._anisotropy import plot_power_curves, plot_test_statistic
-from crsbi.simulators.sky import simulate_sky_maps
-from crsbi.stats.anisotropy import PowerSpectrumTest, TopHatCountingTest
+from crsbi import AnisotropyTest
+from crsbi.uhecr import (
+    PowerSpectrumTest,
+    TopHatCountingTest,
+    plot_power_curves,
+    plot_test_statistic,
+    simulate_sky_maps,
+)
 
 FULL = os.environ.get("CRSBI_TUTORIAL_MODE") == "full"
 N_EVENTS = 300 if FULL else 100
@@ -110,8 +114,7 @@ ax.figure.savefig("anisotropy_power.png", dpi=100, bbox_inches="tight")
 
 # %%
 try:
-    from crsbi.datasets.uhecr import load_auger2022
-    from crsbi.simulators.sky import events_to_maps
+    from crsbi.uhecr import events_to_maps, load_auger2022
 
     events = load_auger2022(56.0)
 except (ImportError, FileNotFoundError) as error:  # data directory not available

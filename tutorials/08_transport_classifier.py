@@ -12,7 +12,7 @@
 #
 # Quick mode uses toy log-normal cubes whose classes differ only in their spectral slope (the
 # smoother the field, the more "diffusive"); `CRSBI_TUTORIAL_MODE=full` uses the 2-D CR-fluid
-# simulator (`crsbi.datasets.crfluid`) for the classification part, as in the benchmark.
+# simulator (`crsbi.maps.crfluid_dataset`) for the classification part, as in the benchmark.
 
 # %%
 import os
@@ -23,25 +23,26 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from crsbi.classification import TransportClassifier, classification_table, make_spectral_cubes
-from crsbi.interpretation import (
-    gaussian_filter_experiment,
-    projection_depth_experiment,
-    saliency_maps,
-)
-from crsbi.nn.cnn import TransportCNN, count_parameters
-from crsbi.plotting._classification import (
+from crsbi.maps import (
+    TransportClassifier,
+    TransportCNN,
+    buffered_split,
+    classification_table,
+    count_parameters,
+    cube_to_tiles,
+    equalize_histogram,
+    log_images,
+    make_spectral_cubes,
     plot_class_power_spectra,
     plot_confusion_matrix,
     plot_probability_vs_sigma,
     plot_projection_depth,
     plot_saliency_maps,
 )
-from crsbi.preprocessing.images import (
-    buffered_split,
-    cube_to_tiles,
-    equalize_histogram,
-    log_images,
+from crsbi.maps.interpretation import (
+    gaussian_filter_experiment,
+    projection_depth_experiment,
+    saliency_maps,
 )
 
 FULL = os.environ.get("CRSBI_TUTORIAL_MODE") == "full"
@@ -159,13 +160,13 @@ plt.close(ax.figure)
 # five transport classes. `make_transport_dataset` runs one resumable campaign per class
 # (run `i` of every class shares forcing seed `i`), tiles the snapshots after saturation,
 # preprocesses every tile (log10, equalisation) and splits train and test by *independent
-# runs* (see `benchmarks/bench_classifier.py --data crfluid` for the numbers and figures).
+# runs* (see `benchmarks/maps/bench_classifier.py --data crfluid` for the numbers and figures).
 
 # %%
 if FULL:
     import tempfile
 
-    from crsbi.datasets.transport import make_transport_dataset
+    from crsbi.maps import make_transport_dataset
 
     data = make_transport_dataset(
         tempfile.mkdtemp(),
@@ -184,13 +185,13 @@ if FULL:
 
 # %% [markdown]
 # ## Beyond classes: a posterior over log10 kappa
-# `crsbi.classification_posterior` simulates maps at log-uniform `kappa` and trains NPE with
+# `crsbi.maps.kappa_posterior` simulates maps at log-uniform `kappa` and trains NPE with
 # the same CNN as embedding network; `run_calibration` checks its credible intervals.
 
 # %%
 if FULL:
-    from crsbi.classification_posterior import make_kappa_dataset, make_kappa_posterior
-    from crsbi.inference.calibration import run_calibration
+    from crsbi import run_calibration
+    from crsbi.maps import make_kappa_dataset, make_kappa_posterior
 
     kappa = make_kappa_dataset(tempfile.mkdtemp(), 60, resolution=32, t_end_eddy=5.0, verbose=0)
     is_test = kappa.run >= 48

@@ -23,10 +23,9 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 
-from crsbi.datasets.trajectories import simulate_trajectories
-from crsbi.generative import TrajectoryGenerator
-from crsbi.plotting._trajectories import plot_trajectory_statistics
-from crsbi.stats import trajectories as st
+from crsbi import TrajectoryGenerator
+from crsbi.particles import plot_trajectory_statistics, simulate_trajectories
+from crsbi.particles import statistics as st
 
 FULL = os.environ.get("CRSBI_TUTORIAL_MODE") == "full"
 alpha = 32.0
