@@ -60,7 +60,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check crsbi tests benchmarks tutorials docs/*.py
 
 bench: $(STAMP)
-	@set -e; for script in benchmarks/bench_*.py; do echo "== $$script"; $(PY) $$script; done
+	@set -e; for script in benchmarks/*/bench_*.py; do echo "== $$script"; $(PY) $$script; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache crsbi-demo docs/_build docs/generated docs/tutorials docs/jupyter_execute docs/api.rst docs/results.md docs/results_figures

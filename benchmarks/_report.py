@@ -1,4 +1,14 @@
-"""Shared helper for benchmark scripts: print a table and write JSON + Markdown results."""
+"""Shared helper for benchmark scripts: print a table and write JSON + Markdown results.
+
+Scripts live in ``benchmarks/<domain>/`` and write to ``benchmarks/results/<domain>/``.
+A script puts ``benchmarks/`` on ``sys.path`` and asks for its results folder::
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for _report
+    from _report import results_dir, write_report
+
+    RESULTS = results_dir(__file__)  # benchmarks/results/<domain>/
+    write_report("bench_x", rows, results=RESULTS)
+"""
 
 from __future__ import annotations
 
@@ -8,12 +18,21 @@ import time
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+BENCHMARKS = Path(__file__).resolve().parent
+#: Root of the result files, one subfolder per domain.
+RESULTS_ROOT = BENCHMARKS / "results"
+#: Simulations and fitted networks shared between scripts (git-ignored).
+CACHE_DIR = BENCHMARKS / ".cache"
 
 
-def write_report(name: str, rows: list[dict[str, Any]], *, notes: str = "") -> Path:
-    """Print ``rows`` as a table and write ``results/<name>.json`` and ``.md``."""
-    RESULTS.mkdir(parents=True, exist_ok=True)
+def results_dir(script: str | Path) -> Path:
+    """``benchmarks/results/<domain>/`` for the script at ``script`` (its folder's name)."""
+    return RESULTS_ROOT / Path(script).resolve().parent.name
+
+
+def write_report(name: str, rows: list[dict[str, Any]], *, results: Path, notes: str = "") -> Path:
+    """Print ``rows`` as a table and write ``<results>/<name>.json`` and ``.md``."""
+    results.mkdir(parents=True, exist_ok=True)
     columns = list(rows[0])
     cells = [[_fmt(row[c]) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
@@ -30,14 +49,14 @@ def write_report(name: str, rows: list[dict[str, Any]], *, notes: str = "") -> P
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "python": platform.python_version(),
     }
-    (RESULTS / f"{name}.json").write_text(
+    (results / f"{name}.json").write_text(
         json.dumps({**meta, "rows": rows, "notes": notes}, indent=2)
     )
     md = f"# {name}\n\n{meta['date']}, {meta['machine']}, Python {meta['python']}\n\n{table}\n"
     if notes:
         md += f"\n{notes}\n"
-    (RESULTS / f"{name}.md").write_text(md)
-    return RESULTS / f"{name}.md"
+    (results / f"{name}.md").write_text(md)
+    return results / f"{name}.md"
 
 
 def _fmt(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Write ``docs/results.md``, the reproduction report, from ``benchmarks/results/``.
+"""Write ``docs/results.md``, the reproduction report, from ``benchmarks/results/<domain>/``.
 
 Each paper gets its headline figures (quoted from the paper), crsbi's latest benchmark
 tables (read verbatim from the result files, so the page always matches them), the command
@@ -24,24 +24,31 @@ class Paper:
 
     title: str
     reference: str
+    domain: str  # benchmarks/<domain>/ holds the scripts, benchmarks/results/<domain>/ the results
     headline: str
     benchmarks: tuple[tuple[str, str], ...]  # (result file stem, command that writes it)
     differences: str
-    figures: tuple[str, ...] = field(default=())
+    figures: tuple[str, ...] = field(default=())  # file names in benchmarks/results/<domain>/
+
+    @property
+    def results(self) -> Path:
+        """The folder of this paper's result files."""
+        return RESULTS / self.domain
 
 
 PAPERS: tuple[Paper, ...] = (
     Paper(
         title="Diffusion coefficients from a neural surrogate (DiffusionSurrogate)",
         reference="Palade 2023, test-particle D_perp in 2D + slab turbulence",
+        domain="particles",
         headline=(
             "A neural network trained on test-particle simulations predicts perpendicular "
             "diffusion coefficients over (T, b, lambda_perp) with ~5% error, ~1e7 times faster "
             "than the simulation (1e4 particles, 500 waves, 2000 steps per coefficient)."
         ),
         benchmarks=(
-            ("bench_surrogate", "python benchmarks/bench_surrogate.py"),
-            ("bench_particles", "python benchmarks/bench_particles.py"),
+            ("bench_surrogate", "python benchmarks/particles/bench_surrogate.py"),
+            ("bench_particles", "python benchmarks/particles/bench_particles.py"),
         ),
         differences=(
             "The database is smaller than the paper's (4000 simulations with 2000 particles, 200 "
@@ -59,6 +66,7 @@ PAPERS: tuple[Paper, ...] = (
     Paper(
         title="Propagation parameters from Li/Be/B/C/O spectra (PropagationInverter)",
         reference="Tsai, Chung, Yuan, Cheung 2022",
+        domain="propagation",
         headline=(
             "Learning systematics (Machine A): D0 -0.25 +- 0.75%, delta 0.04 +0.27/-0.18%, "
             "z_h -0.5 +1.25/-1.5%; Machine B several times wider. Fraction of predictions within "
@@ -67,27 +75,30 @@ PAPERS: tuple[Paper, ...] = (
         benchmarks=(
             (
                 "bench_galactic",
-                "cd benchmarks && python bench_galactic.py --restarts 3 --max-evals 3000 "
+                "python benchmarks/propagation/bench_galactic.py --restarts 3 --max-evals 3000 "
                 "--n-timing 50 --with-voyager",
             ),
             (
                 "inversion",
-                "python benchmarks/bench_inversion.py --n-train 120000 --epochs 40 "
-                "--npe-epochs 400 --n-round2 30000 --mcmc-steps 3000 --threads 2 "
-                "--npe-ensemble 3",
+                "python benchmarks/propagation/bench_inversion.py --n-train 120000 --epochs 40 "
+                "--npe-epochs 400 --n-round2 30000 --mcmc-steps 3000 --threads 2 --npe-ensemble 3",
             ),
-            ("inversion_scaling", "python benchmarks/bench_inversion_scaling.py"),
-            ("inversion_efficiency", "python benchmarks/bench_inversion_efficiency.py"),
-            ("inversion_efficiency_widths", "python benchmarks/bench_inversion_efficiency.py"),
+            ("inversion_scaling", "python benchmarks/propagation/bench_inversion_scaling.py"),
+            ("inversion_efficiency", "python benchmarks/propagation/bench_inversion_efficiency.py"),
+            (
+                "inversion_efficiency_widths",
+                "python benchmarks/propagation/bench_inversion_efficiency.py",
+            ),
             (
                 "inversion_ams02",
-                "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 6000 "
-                "--npe-epochs 300 --n-round2 20000 --npe-ensemble 3",
+                "python benchmarks/propagation/bench_inversion_ams02.py --n-train 30000 "
+                "--mcmc-steps 6000 --npe-epochs 300 --n-round2 20000 --npe-ensemble 3",
             ),
             (
                 "inversion_ams02_corr0.1",
-                "python benchmarks/bench_inversion_ams02.py --n-train 30000 --mcmc-steps 6000 "
-                "--npe-epochs 300 --n-round2 20000 --npe-ensemble 3 --sys-corr 0.1",
+                "python benchmarks/propagation/bench_inversion_ams02.py --n-train 30000 "
+                "--mcmc-steps 6000 --npe-epochs 300 --n-round2 20000 --npe-ensemble 3 "
+                "--sys-corr 0.1",
             ),
         ),
         differences=(
@@ -110,6 +121,7 @@ PAPERS: tuple[Paper, ...] = (
     Paper(
         title="UHECR anisotropy with a HEALPix CNN (AnisotropyTest)",
         reference="Kalashev, Pshirkov, Zotov",
+        domain="uhecr",
         headline=(
             "Minimal source fraction (%) at alpha = 0.01, beta = 0.05 for N = 50, 100, 200, 300, "
             "400, 500 events: NGC 253 12, 8, 5, 4, 3.25, 3.2; Cen A 16, 10, 7, 5.67, 4.75, 4.2; "
@@ -119,11 +131,11 @@ PAPERS: tuple[Paper, ...] = (
         benchmarks=(
             (
                 "anisotropy",
-                "cd benchmarks && python bench_anisotropy.py --n-major --real-data",
+                "python benchmarks/uhecr/bench_anisotropy.py --n-major --real-data",
             ),
-            ("anisotropy_auger", "cd benchmarks && python bench_anisotropy.py --real-data"),
-            ("anisotropy_throughput", "cd benchmarks && python bench_anisotropy.py --real-data"),
-            ("bench_sky", "python benchmarks/bench_sky.py"),
+            ("anisotropy_auger", "python benchmarks/uhecr/bench_anisotropy.py --real-data"),
+            ("anisotropy_throughput", "python benchmarks/uhecr/bench_anisotropy.py --real-data"),
+            ("bench_sky", "python benchmarks/uhecr/bench_sky.py"),
         ),
         differences=(
             "Galactic deflections are a coherent shift plus von Mises-Fisher smearing "
@@ -138,16 +150,17 @@ PAPERS: tuple[Paper, ...] = (
     Paper(
         title="CR-fluid turbulence (simulator behind TransportClassifier)",
         reference="Bustard and Oh 2023",
+        domain="maps",
         headline=(
             "CR diffusion near kappa ~ 0.1 L0 c_s damps compressive turbulence most (missing "
             "intermediate-scale density power); fast diffusion barely interacts; advection only "
             "stiffens the equation of state; streaming drains less energy but heats the gas."
         ),
         benchmarks=(
-            ("crfluid", "python benchmarks/bench_crfluid.py"),
+            ("crfluid", "python benchmarks/maps/bench_crfluid.py"),
             (
                 "crfluid_128",
-                "python benchmarks/bench_crfluid.py --resolution 128 --speed-sizes "
+                "python benchmarks/maps/bench_crfluid.py --resolution 128 --speed-sizes "
                 "--report-name crfluid_128",
             ),
         ),
@@ -160,6 +173,7 @@ PAPERS: tuple[Paper, ...] = (
     Paper(
         title="CR transport from gas density maps (TransportClassifier)",
         reference="Bustard and Wu",
+        domain="maps",
         headline=(
             "Per-class one-vs-rest accuracies 92.0-99.2% (full power), 85.7-97.9% (flattened "
             "power); CR_Diff_Fiducial best (99.2%); MHD recall lowest (77.9%)."
@@ -167,17 +181,17 @@ PAPERS: tuple[Paper, ...] = (
         benchmarks=(
             (
                 "classifier_crfluid",
-                "python benchmarks/bench_classifier.py --data crfluid --runs 8 --test-runs 2 "
-                "--tile 64 --shifts 2 --t-end 14 --quick --epochs 40",
+                "python benchmarks/maps/bench_classifier.py --data crfluid --runs 8 "
+                "--test-runs 2 --tile 64 --shifts 2 --t-end 14 --quick --epochs 40",
             ),
             (
                 "classifier_kappa_posterior",
-                "python benchmarks/bench_classifier.py --data kappa --n-kappa 80 --resolution 32 "
-                "--t-end 5 --epochs 40",
+                "python benchmarks/maps/bench_classifier.py --data kappa --n-kappa 80 "
+                "--resolution 32 --t-end 5 --epochs 40",
             ),
             (
                 "classifier_synthetic",
-                "cd benchmarks && python bench_classifier.py --n-toy 80 --cube 48 "
+                "python benchmarks/maps/bench_classifier.py --n-toy 80 --cube 48 "
                 "--n-throughput 128 --epochs 25",
             ),
         ),
@@ -194,73 +208,84 @@ PAPERS: tuple[Paper, ...] = (
     Paper(
         title="Generative model of test-particle trajectories (TrajectoryGenerator)",
         reference="Martin, Luebke et al.",
+        domain="particles",
         headline=(
             "A DDPM with a 1D U-Net reproduces Lagrangian structure functions, flatness (~5.6 at "
             "small lags, ~2.4 asymptotically), MSD and curvature statistics of trajectories at "
             "alpha = 32, 128, 512."
         ),
         benchmarks=(
-            ("bench_generative", "python benchmarks/bench_generative.py"),
-            ("bench_generative_alpha128", "python benchmarks/bench_generative.py --alpha 128"),
-            ("bench_generative_alpha512", "python benchmarks/bench_generative.py --alpha 512"),
+            ("bench_generative", "python benchmarks/particles/bench_generative.py"),
+            (
+                "bench_generative_alpha128",
+                "python benchmarks/particles/bench_generative.py --alpha 128",
+            ),
+            (
+                "bench_generative_alpha512",
+                "python benchmarks/particles/bench_generative.py --alpha 512",
+            ),
             (
                 "bench_generative_conditional",
-                "python benchmarks/bench_generative.py --train-alphas 16 64 --n-train 256",
+                "python benchmarks/particles/bench_generative.py --train-alphas 16 64 "
+                "--n-train 256",
             ),
             (
                 "bench_generative_cosine_v",
-                "python benchmarks/bench_generative.py --schedule cosine --prediction v",
+                "python benchmarks/particles/bench_generative.py --schedule cosine --prediction v",
             ),
-            ("bench_generative_linear_v", "python benchmarks/bench_generative.py --prediction v"),
+            (
+                "bench_generative_linear_v",
+                "python benchmarks/particles/bench_generative.py --prediction v",
+            ),
             (
                 "bench_generative_samplers",
-                "python benchmarks/bench_generative.py --sampler-study 128",
+                "python benchmarks/particles/bench_generative.py --sampler-study 128",
             ),
             (
                 "bench_generative_conditional_samplers",
-                "python benchmarks/bench_generative.py --train-alphas 16 64 --n-train 256 "
-                "--sampler-study 32",
+                "python benchmarks/particles/bench_generative.py --train-alphas 16 64 "
+                "--n-train 256 --sampler-study 32",
             ),
             (
                 "bench_generative_alpha128_samplers",
-                "python benchmarks/bench_generative.py --alpha 128 --sampler-study 32",
+                "python benchmarks/particles/bench_generative.py --alpha 128 --sampler-study 32",
             ),
             (
                 "bench_generative_alpha512_samplers",
-                "python benchmarks/bench_generative.py --alpha 512 --sampler-study 32",
+                "python benchmarks/particles/bench_generative.py --alpha 512 --sampler-study 32",
             ),
             (
                 "bench_generative_alpha512_samplers_cpu45min",
-                "python benchmarks/bench_generative.py --alpha 512 --threads 2 "
+                "python benchmarks/particles/bench_generative.py --alpha 512 --threads 2 "
                 "--train-seconds 2700 --sampler-study 128 --tag cpu45min",
             ),
             (
                 "bench_generative_alpha512_samplers_cpu45min_ref1024",
-                "python benchmarks/bench_generative.py --alpha 512 --threads 2 "
+                "python benchmarks/particles/bench_generative.py --alpha 512 --threads 2 "
                 "--train-seconds 2700 --n-ref 1024 --sampler-study 256 --tag cpu45min_ref1024",
             ),
             (
                 "bench_generative_alpha128_samplers_cpu45min_ref1024",
-                "python benchmarks/bench_generative.py --alpha 128 --threads 2 "
+                "python benchmarks/particles/bench_generative.py --alpha 128 --threads 2 "
                 "--train-seconds 2700 --n-ref 1024 --sampler-study 256 --tag cpu45min_ref1024",
             ),
             (
                 "bench_generative_L2048_gpu_samplers",
-                "python benchmarks/bench_generative.py --device cuda --length 2048 "
+                "python benchmarks/particles/bench_generative.py --device cuda --length 2048 "
                 "--n-train 1024 --n-ref 128 --base-channels 64 --n-levels 6 --train-seconds 60 "
                 "--lr 1e-3 --batch-size 128 --rotations 4 --sampler-study 128",
             ),
             (
                 "bench_generative_alpha128_L2048_gpu_samplers",
-                "python benchmarks/bench_generative.py --device cuda --alpha 128 --length 2048 "
-                "--n-train 2048 --n-ref 256 --base-channels 64 --n-levels 6 --train-seconds 90 "
-                "--lr 1e-3 --batch-size 128 --rotations 4 --sampler-study 256",
+                "python benchmarks/particles/bench_generative.py --device cuda --alpha 128 "
+                "--length 2048 --n-train 2048 --n-ref 256 --base-channels 64 --n-levels 6 "
+                "--train-seconds 90 --lr 1e-3 --batch-size 128 --rotations 4 --sampler-study 256",
             ),
             (
                 "bench_generative_alpha512_L2048_gpu_samplers",
-                "python benchmarks/bench_generative.py --device cuda --alpha 512 --length 2048 "
-                "--n-train 2048 --n-ref 256 --base-channels 64 --n-levels 6 --train-seconds 90 "
-                "--lr 1e-3 --batch-size 128 --rotations 4 --sampler-study 256",
+                "python benchmarks/particles/bench_generative.py --device cuda --alpha 512 "
+                "--length 2048 --n-train 2048 --n-ref 256 --base-channels 64 --n-levels 6 "
+                "--train-seconds 90 --lr 1e-3 --batch-size 128 --rotations 4 --sampler-study 256",
             ),
         ),
         figures=("bench_generative_statistics.png",),
@@ -284,22 +309,24 @@ PAPERS: tuple[Paper, ...] = (
     Paper(
         title="Infrastructure",
         reference="crsbi training core and simulation campaigns",
+        domain="core",
         headline="No paper: overheads of the shared training loop and of resumable campaigns.",
         benchmarks=(
-            ("bench_training", "python benchmarks/bench_training.py"),
-            ("bench_campaign", "python benchmarks/bench_campaign.py"),
+            ("bench_training", "python benchmarks/core/bench_training.py"),
+            ("bench_campaign", "python benchmarks/core/bench_campaign.py"),
         ),
         differences="Ratios against a baseline run in the same process (machines are noisy).",
     ),
 )
 
 
-def _table(name: str, command: str) -> str:
+def _table(results: Path, name: str, command: str) -> str:
     """The benchmark's Markdown table with its date and machine, or a 'not yet run' line."""
-    md = RESULTS / f"{name}.md"
-    data = RESULTS / f"{name}.json"
+    md = results / f"{name}.md"
+    data = results / f"{name}.json"
     if not md.exists() or not data.exists():
-        return f"*`{name}` has not been run yet (no file in `benchmarks/results/`).*\n"
+        folder = results.relative_to(RESULTS.parent.parent).as_posix()
+        return f"*`{name}` has not been run yet (no file in `{folder}/`).*\n"
     meta = json.loads(data.read_text())
     body = md.read_text().split("\n", 1)[1].strip()  # drop the '# name' title
     date = meta.get("date") or meta.get("date_utc", "unknown date")
@@ -317,17 +344,17 @@ def write_results_page() -> Path:
         "# Reproduction report",
         "",
         "For each paper: its headline result, crsbi's latest figures (tables read from "
-        "`benchmarks/results/` when the site is built, so they always match the files), the "
-        "command that produced them, the machine, and how crsbi's setting differs. Rerun one "
-        "with `python benchmarks/<name>.py`, or all with `make bench`.",
+        "`benchmarks/results/<domain>/` when the site is built, so they always match the files), "
+        "the command that produced them, the machine, and how crsbi's setting differs. Rerun one "
+        "with `python benchmarks/<domain>/<name>.py`, or all with `make bench`.",
         "",
     ]
     for paper in PAPERS:
         parts += [f"## {paper.title}", "", f"*{paper.reference}.* {paper.headline}", ""]
         parts += ["**Differences.** " + paper.differences, ""]
-        parts += [_table(name, command) for name, command in paper.benchmarks]
+        parts += [_table(paper.results, name, command) for name, command in paper.benchmarks]
         for figure in paper.figures:
-            source = RESULTS / figure
+            source = paper.results / figure
             if source.exists():
                 shutil.copyfile(source, FIGURES / figure)
                 parts += [f"![{figure}](results_figures/{figure})", ""]
