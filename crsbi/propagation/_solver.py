@@ -244,6 +244,19 @@ def _sg_weights(b: np.ndarray, c: np.ndarray, dist: np.ndarray) -> tuple[np.ndar
     return np.nan_to_num(alpha), np.nan_to_num(gamma)
 
 
+def break_factor(
+    rigidity: np.ndarray, break_rigidity: float, delta_change: float, smoothness: float
+) -> np.ndarray:
+    """Smooth high-rigidity break of the diffusion coefficient (Genolini et al. 2017).
+
+    ``[1 + (R / R_b)^(Delta / s)]^(-s)``: 1 well below ``R_b``, ``(R / R_b)^-Delta`` well
+    above, so ``K ~ R^delta`` turns into ``K ~ R^(delta - Delta)`` over a rigidity range set by
+    ``s`` (small ``s``: sharp break). Computed in logs, without overflow.
+    """
+    x = (delta_change / smoothness) * np.log(rigidity / break_rigidity)
+    return np.exp(-smoothness * np.logaddexp(0.0, x))
+
+
 def solve_disc(
     static: Static,
     theta: np.ndarray,
@@ -256,22 +269,29 @@ def solve_disc(
     reacceleration: bool,
     xi_li: float = 1.0,
     xi_be: float = 1.0,
+    diffusion_break: tuple[float, float, float] | None = None,
 ) -> np.ndarray:
     """Disc densities N0 (n_iso, n) for one parameter vector (PARAM_NAMES order).
 
     ``xi_li``, ``xi_be`` scale production into Li and Be from heavier elements (use them
     with a ``static`` built with ``xi = 1``; ``build_static`` can also bake them in).
+    ``diffusion_break = (R_b [GV], Delta, s)`` multiplies the spatial diffusion coefficient
+    by :func:`break_factor` (and the momentum diffusion by its inverse).
     """
     d0, delta, eta, v_a, z_h, nu1, nu2, nu3, lb1, lb2 = (float(v) for v in theta)
     grid = static.grid
     n_iso, n = static.rigidity.shape
     d0_k = d0 * D28_TO_KPC2_MYR
     kxx = d0_k * static.beta**eta * (static.rigidity / r0) ** delta  # (n_iso, n)
+    if diffusion_break is not None:
+        kxx = kxx * break_factor(static.rigidity, *diffusion_break)
     v_a_k = v_a * KMS_TO_KPC_MYR
     b = static.loss_edge.copy()
     c = np.zeros_like(b)
     if reacceleration and v_a > 0:
         k_edge = d0_k * static.beta_edge**eta * (static.rigidity_edge / r0) ** delta
+        if diffusion_break is not None:
+            k_edge = k_edge * break_factor(static.rigidity_edge, *diffusion_break)
         kpp = (
             (4.0 / 3.0)
             * v_a_k**2

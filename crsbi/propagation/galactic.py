@@ -113,6 +113,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "n_e": 0.033,  # disc free-electron density [cm^-3] (Coulomb losses)
     "T_e": 1e4,  # electron temperature [K]
     "R0": 4.0,  # reference rigidity of D_xx [GV]
+    "break_rigidity": None,  # high-rigidity break of D_xx [GV]; None: one power law
+    "break_delta": 0.15,  # slope change above the break: D_xx ~ R^(delta - break_delta)
+    "break_smoothness": 0.05,  # smoothness s of the break (small: sharp)
     "q_C": 1.0,  # carbon-group source abundance, relative to the default
     "q_O": 1.0,  # O (and N, Ne, Mg, Si) source abundance, relative to the default
     "xi_Li": 1.0,  # scaling of production into Li from heavier elements
@@ -156,6 +159,21 @@ def _config(config: dict[str, Any]) -> dict[str, Any]:
             bound = ">= 0" if low is not None else "> 0"
             raise ValueError(f"{key} must be a finite float {bound}; got {value!r} instead.")
         out[key] = value
+    if out["break_rigidity"] is not None:
+        for key, low, high in (
+            ("break_rigidity", 0.0, np.inf),
+            ("break_delta", 0.0, 1.0),
+            ("break_smoothness", 0.0, 1.0),
+        ):
+            try:
+                value = float(out[key])
+            except (TypeError, ValueError):
+                raise TypeError(f"{key} must be a float; got {out[key]!r} instead.") from None
+            if not (np.isfinite(value) and low < value <= high):
+                raise ValueError(
+                    f"{key} must be a finite float in ({low}, {high}]; got {out[key]!r} instead."
+                )
+            out[key] = value
     for key in ("n_sub", "pad"):
         if int(out[key]) != out[key] or int(out[key]) < (1 if key == "n_sub" else 2):
             raise ValueError(
@@ -164,6 +182,20 @@ def _config(config: dict[str, Any]) -> dict[str, Any]:
             )
         out[key] = int(out[key])
     return out
+
+
+def _diffusion_break(cfg: dict[str, Any], static: Any) -> tuple[float, float, float] | None:
+    """``(R_b, Delta, s)`` of a configured diffusion break, checked against the grid."""
+    if cfg["break_rigidity"] is None:
+        return None
+    output = static.rigidity[:, static.grid.output_index]
+    low, high = float(output.min()), float(output.max())
+    if not low < cfg["break_rigidity"] < high:
+        raise ValueError(
+            f"break_rigidity must lie inside the rigidities of the energy grid, "
+            f"({low:.3g}, {high:.3g}) GV; got {cfg['break_rigidity']!r} instead."
+        )
+    return cfg["break_rigidity"], cfg["break_delta"], cfg["break_smoothness"]
 
 
 def check_galactic_params(theta: Any) -> np.ndarray:
@@ -420,7 +452,9 @@ def simulate_galactic(
     (``2 K k coth(k z_h)`` for 10Be, ``k^2 = Gamma_decay / K``), ionisation, Coulomb and
     reacceleration terms, and secondary sources from heavier isotopes (straight-ahead).
     ``K = D0 beta^eta (R/R0)^delta`` and ``K_pp = 4 v_A^2 p^2 / [3 delta (4 - delta^2)
-    (4 - delta) K]`` (Seo & Ptuskin 1994). See ``docs/galactic.md``.
+    (4 - delta) K]`` (Seo & Ptuskin 1994). With ``break_rigidity`` set, ``K`` is multiplied
+    by ``[1 + (R/R_b)^(Delta/s)]^(-s)`` (Genolini et al. 2017): a hardening of the
+    secondary-to-primary ratios above ``R_b``. See ``docs/galactic.md``.
 
     Parameters
     ----------
@@ -432,7 +466,9 @@ def simulate_galactic(
         Output kinetic energies per nucleon [GeV/n]; ``None`` gives :func:`energy_grid`.
     **config
         Keywords of :data:`DEFAULT_CONFIG`: gas (``h``, ``n_H``, ``n_He``, ``n_e``, ``T_e``),
-        ``R0`` [GV], nuisance normalisations ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``, cross
+        ``R0`` [GV], an optional high-rigidity diffusion break (``break_rigidity`` [GV],
+        inside the grid's rigidities; ``break_delta`` in (0, 1]; ``break_smoothness`` in
+        (0, 1]), nuisance normalisations ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``, cross
         sections (``cross_sections``, ``inelastic``), switches (``spallation``,
         ``energy_losses``, ``reacceleration``, ``decay``) and grid (``n_sub``, ``pad``).
 
@@ -487,6 +523,7 @@ def simulate_galactic(
         reacceleration=bool(cfg["reacceleration"]),
         xi_li=cfg["xi_Li"],
         xi_be=cfg["xi_Be"],
+        diffusion_break=_diffusion_break(cfg, static),
     )
     lis = FLUX_NORMALISATION * static.beta * densities
     names = tuple(name for name, _, _ in _solver.ISOTOPES)

@@ -49,6 +49,11 @@ NUISANCE_BOUNDS: dict[str, tuple[float, float]] = {
     "q_O": (0.3, 3.0),
     "xi_Li": (0.5, 2.0),
     "xi_Be": (0.5, 2.0),
+    # high-rigidity diffusion break (simulate_galactic's break_* keywords); the box of
+    # break_rigidity [GV] spans the hardening reported above ~200 GV (Genolini et al. 2017)
+    "break_rigidity": (50.0, 2000.0),
+    "break_delta": (0.01, 0.6),
+    "break_smoothness": (0.01, 0.5),
 }
 
 
@@ -183,7 +188,8 @@ class SpectraLikelihood:
         Force-field potential [GV] when ``"phi"`` is not free.
     free : sequence of str, default=()
         Nuisance parameters appended to theta after the 10 :data:`PARAM_NAMES`, from
-        :data:`NUISANCE_BOUNDS` (``phi``, ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``).
+        :data:`NUISANCE_BOUNDS` (``phi``, ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``, and the
+        diffusion break ``break_rigidity``, ``break_delta``, ``break_smoothness``).
     sys_correlation_length : float or None, default=None
         Correlation length [decades of rigidity or energy] of the systematic errors
         within a measurement (Gaussian kernel in ``log10 x``), > 0; ``None`` treats
@@ -231,6 +237,12 @@ class SpectraLikelihood:
         if unknown:
             raise ValueError(
                 f"free must contain names from {tuple(NUISANCE_BOUNDS)}; got {unknown}."
+            )
+        shape = [n for n in ("break_delta", "break_smoothness") if n in free]
+        if shape and "break_rigidity" not in free and config.get("break_rigidity") is None:
+            raise ValueError(
+                f"{shape} free needs a diffusion break: free 'break_rigidity' too or fix it "
+                "in config (break_rigidity=... [GV])."
             )
         overlap = [name for name in free if name in config]
         if overlap:

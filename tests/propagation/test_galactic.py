@@ -279,3 +279,60 @@ def test_energy_losses_conserve_particles():
     assert static.loss_edge[i, 0] < 0
     assert escaped + cooled == pytest.approx(injected, rel=1e-9)
     assert cooled / injected > 1e-4  # the loss term is really exercised
+
+
+def test_break_factor_limits():
+    # [1 + (R/R_b)^(Delta/s)]^-s: 1 far below, 2^-s at, (R/R_b)^-Delta far above the break
+    rigidity = np.array([1.0, 300.0, 3e5])
+    factor = solver.break_factor(rigidity, 300.0, 0.2, 0.05)
+    assert factor[0] == pytest.approx(1.0, abs=1e-9)
+    assert factor[1] == pytest.approx(2.0**-0.05, rel=1e-12)
+    assert factor[2] == pytest.approx(1e3**-0.2, rel=1e-9)
+    assert np.all(np.isfinite(solver.break_factor(np.array([1e-30, 1e30]), 300.0, 0.5, 0.01)))
+
+
+@pytest.mark.parametrize("delta_change", [0.1, 0.2])
+def test_diffusion_break_hardens_boron_to_carbon_by_delta_change(delta_change):
+    # Pure-diffusion limit as above: B/C ~ 1/K, so above a break where K ~ R^(delta - Delta)
+    # the B/C slope is -(delta - Delta); below it nothing changes. Deterministic model.
+    theta = np.array([8.0, 0.5, 1.0, 0.0, 4.0, 1.5, 2.4, 2.4, 3.5, 6.9])
+    bare = {"energy_losses": False, "reacceleration": False}
+    plain = simulate_galactic(theta, **bare)
+    broken = simulate_galactic(
+        theta, break_rigidity=200.0, break_delta=delta_change, break_smoothness=0.05, **bare
+    )
+
+    def bc(spectra, r):
+        return spectra.flux_at_rigidity(r, "B") / spectra.flux_at_rigidity(r, "C")
+
+    high = np.geomspace(5e3, 5e4, 10)
+    slope_plain = np.polyfit(np.log(high), np.log(bc(plain, high)), 1)[0]
+    slope_broken = np.polyfit(np.log(high), np.log(bc(broken, high)), 1)[0]
+    assert slope_broken - slope_plain == pytest.approx(delta_change, rel=0.05)
+    # below the break B/C changes at most as much as 1/K does (less where spallation,
+    # not escape, limits the boron): s (R/R_b)^(Delta/s) < 1e-3 at these rigidities
+    low = np.geomspace(3.0, 30.0, 5)
+    change = np.abs(bc(broken, low) / bc(plain, low) - 1.0)
+    bound = np.abs(1.0 / solver.break_factor(low, 200.0, delta_change, 0.05) - 1.0)
+    assert np.all(change <= 1.05 * bound + 1e-12)
+    assert change.max() < 1e-3
+    # with reacceleration on, the break still hardens B/C and leaves GeV energies alone
+    full = simulate_galactic(THETA, break_rigidity=200.0, break_delta=delta_change)
+    reference = simulate_galactic(THETA)
+    assert np.all(bc(full, high) > bc(reference, high))
+    np.testing.assert_allclose(bc(full, low), bc(reference, low), rtol=2e-3)
+
+
+@pytest.mark.parametrize(
+    ("config", "match"),
+    [
+        ({"break_rigidity": 1e9}, "inside the rigidities of the energy grid"),
+        ({"break_rigidity": -5.0}, "break_rigidity must be a finite float"),
+        ({"break_rigidity": 300.0, "break_delta": 0.0}, "break_delta"),
+        ({"break_rigidity": 300.0, "break_smoothness": 2.0}, "break_smoothness"),
+        ({"break_rigidity": "high"}, "break_rigidity must be a float"),
+    ],
+)
+def test_invalid_diffusion_break_raises(config, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        simulate_galactic(THETA, **config)

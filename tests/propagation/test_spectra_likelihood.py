@@ -161,3 +161,20 @@ def test_noise_draws_have_the_likelihood_covariance():
 def test_bad_correlation_length_is_rejected(length):
     with pytest.raises(ValueError, match="sys_correlation_length"):
         SpectraLikelihood([_correlated_toy()], sys_correlation_length=length)
+
+
+def test_diffusion_break_parameters_can_be_free():
+    bc = load_ams02("B/C").select(5, 2000)
+    like = SpectraLikelihood([bc], phi=0.6, free=("break_rigidity", "break_delta"))
+    assert like.names[-2:] == ("break_rigidity", "break_delta")
+    theta = np.r_[THETA, 250.0, 0.15]
+    fixed = SpectraLikelihood([bc], phi=0.6, break_rigidity=250.0, break_delta=0.15)
+    np.testing.assert_array_equal(like.predict(theta), fixed.predict(THETA))
+    # above the break the model B/C lies above the unbroken one, below it hardly moves
+    plain = SpectraLikelihood([bc], phi=0.6).predict(THETA)
+    above, below = bc.x > 800.0, bc.x < 20.0
+    assert np.all(like.predict(theta)[above] > plain[above])
+    np.testing.assert_allclose(like.predict(theta)[below], plain[below], rtol=2e-3)
+    with pytest.raises(ValueError, match="needs a diffusion break"):
+        SpectraLikelihood([bc], free=("break_delta",))
+    SpectraLikelihood([bc], free=("break_delta",), break_rigidity=300.0)  # fixed R_b is fine
