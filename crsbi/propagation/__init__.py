@@ -22,6 +22,7 @@ __all__ = [
     "GalacticSpectra",
     "Measurement",
     "ParameterWhitener",
+    "PredictiveCheck",
     "PropagationInverter",
     "SpectraLikelihood",
     "SpectralRatioFeatures",
@@ -44,9 +45,11 @@ __all__ = [
     "plot_chi2_profiles",
     "plot_corner",
     "plot_predicted_spectra",
+    "plot_predictive",
     "plot_spectra",
     "plot_spectrum",
     "plot_tau_histogram",
+    "posterior_predictive",
     "predict_measurement",
     "ratio_features",
     "relative_shift",
@@ -57,6 +60,8 @@ __all__ = [
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
+    "PredictiveCheck": "crsbi.propagation.predictive",
+    "posterior_predictive": "crsbi.propagation.predictive",
     "learning_systematics": "crsbi.propagation._feedback",
     "CNN1D": "crsbi.propagation.cnn1d",
     "CrossSections": "crsbi.propagation.cross_sections",
@@ -91,6 +96,7 @@ _LAZY = {
     "plot_chi2_profiles": "crsbi.propagation.plotting",
     "plot_corner": "crsbi.propagation.plotting",
     "plot_predicted_spectra": "crsbi.propagation.plotting",
+    "plot_predictive": "crsbi.propagation.plotting",
     "plot_spectra": "crsbi.propagation.plotting",
     "plot_spectrum": "crsbi.propagation.plotting",
     "plot_tau_histogram": "crsbi.propagation.plotting",

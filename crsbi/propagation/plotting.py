@@ -15,6 +15,7 @@ __all__ = [
     "plot_chi2_profiles",
     "plot_corner",
     "plot_predicted_spectra",
+    "plot_predictive",
     "plot_spectra",
     "plot_spectrum",
     "plot_tau_histogram",
@@ -510,3 +511,84 @@ def plot_spectra(
         ax.set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def plot_predictive(
+    check: Any,
+    likelihood: Any,
+    index: int = 0,
+    *,
+    power: float = 2.7,
+    ax: Any = None,
+) -> Any:
+    """Draw one measurement of a posterior predictive check with its bands.
+
+    Parameters
+    ----------
+    check : PredictiveCheck
+        From :func:`crsbi.propagation.posterior_predictive`.
+    likelihood : SpectraLikelihood
+        The likelihood the check was made with (gives the measurements).
+    index : int, default=0
+        Which measurement of the likelihood to draw.
+    power : float, default=2.7
+        Fluxes are multiplied by ``x**power`` (ratios are not).
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.propagation import Measurement, SpectraLikelihood, posterior_predictive
+    >>> m = Measurement("B/C", "rigidity", np.array([10.0, 100.0]), np.array([0.2, 0.08]),
+    ...                 np.array([0.01, 0.005]), np.array([0.0, 0.0]), "toy", "")
+    >>> like = SpectraLikelihood([m])
+    >>> theta = np.array([[5.0, 0.45, 1.0, 20.0, 5.0, 1.5, 2.35, 2.2, 3.5, 5.5]])
+    >>> ax = plot_predictive(posterior_predictive(like, theta, random_state=0), like)
+    """
+    import matplotlib.pyplot as plt
+
+    measurements = likelihood.measurements
+    if not 0 <= index < len(measurements):
+        raise ValueError(
+            f"index must be in [0, {len(measurements)}) (one per measurement); got {index!r}."
+        )
+    measurement, part = measurements[index], check.slices[index]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.6))
+    x = measurement.x
+    scale = x ** (0.0 if measurement.is_ratio else power)
+    for level, alpha in zip(sorted(check.levels, reverse=True), (0.2, 0.35, 0.5), strict=False):
+        low, high = check.data_bands[level][:, part]
+        ax.fill_between(
+            x,
+            low * scale,
+            high * scale,
+            color="C0",
+            alpha=alpha,
+            lw=0,
+            label=f"{level:.0%} predictive ({check.coverage[level]:.0%} of all points)",
+        )
+    ax.plot(x, check.median[part] * scale, color="C0", lw=1.2, label="median model")
+    ax.errorbar(
+        x,
+        check.observed[part] * scale,
+        yerr=check.error[part] * scale,
+        fmt="o",
+        ms=3,
+        color="k",
+        label=f"{measurement.experiment} {measurement.quantity}",
+    )
+    ax.set_xscale("log")
+    ax.set_xlabel("R [GV]" if measurement.axis == "rigidity" else "E_k [GeV/n]")
+    ax.set_ylabel(
+        measurement.quantity
+        if measurement.is_ratio
+        else f"x^{power:g} flux ({measurement.quantity})"
+    )
+    ax.legend(fontsize=7)
+    return ax
