@@ -72,6 +72,7 @@ TINY_CLASSIFIER = {
 # features="identity" reads 2-D X as one channel of n_features (the default expects 5 x 84 fluxes)
 TINY_INVERTER = {
     **TINY,
+    "model": None,
     "features": "identity",
     "loss": "mse",
     "module_kwargs": {"channels": (8,), "hidden_size": 32},

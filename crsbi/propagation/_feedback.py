@@ -223,7 +223,7 @@ def fit_posterior(estimator: Any, X: Any, y: Any) -> Any:
         prior_low=0.0,
         prior_high=1.0,
         embedding_net=cnn,
-        param_names=list(_param_names(estimator.n_outputs_)),
+        param_names=list(_param_names(estimator)),
         device=estimator.device,
         random_state=int(rng.integers(0, 2**31 - 1)),
         verbose=estimator.verbose,
@@ -258,12 +258,15 @@ def _apply_net(net: Any, inputs: np.ndarray) -> np.ndarray:
     return torch.cat(outputs).double().numpy()
 
 
-def _param_names(n_params: int) -> tuple[str, ...]:
-    from crsbi.propagation.galactic import PARAM_NAMES
+def _param_names(estimator: Any) -> tuple[str, ...]:
+    from crsbi.propagation.galactic import PARAM_NAMES, param_names
 
-    if n_params == len(PARAM_NAMES):
+    model = getattr(estimator, "model", None)
+    if model is not None:
+        return param_names(model)
+    if estimator.n_outputs_ == len(PARAM_NAMES):
         return PARAM_NAMES
-    return tuple(f"theta_{i}" for i in range(n_params))
+    return tuple(f"theta_{i}" for i in range(estimator.n_outputs_))
 
 
 class FeedbackMixin:
@@ -397,7 +400,7 @@ class FeedbackMixin:
             if len(draws) != 1:
                 raise ValueError("to_inference_data takes one observation; got several.")
             draws = draws[0]
-        names = _param_names(self.n_outputs_)
+        names = _param_names(self)
         feats, _ = self._posterior_inputs(x_obs)
         return az.from_dict(
             posterior={name: draws[None, :, i] for i, name in enumerate(names)},

@@ -18,6 +18,17 @@ log10_Rbr1 log10 of the first break rigidity [MV]            2 .. 4
 log10_Rbr2 log10 of the second break rigidity [MV]           5 .. 7
 ========== ================================================ ===============
 
+The broken-diffusion model (``model="break"``, Genolini et al. 2017) appends two
+parameters to these ten:
+
+============== ============================================== ===============
+break_rigidity rigidity R_b of the high-rigidity break [GV]     50 .. 2000
+break_delta    slope change above R_b: D_xx ~ R^(delta - Delta)  0.01 .. 0.6
+============== ============================================== ===============
+
+(the smoothness of the break stays the configuration keyword ``break_smoothness``).
+:func:`param_names` and :func:`prior_bounds` give the names and box of each model.
+
 Energies are kinetic energies per nucleon; the paper's grid has 84 logarithmic points
 from 1e-3 GeV/n with ratio 1.25 (:func:`energy_grid`).
 """
@@ -32,14 +43,19 @@ import numpy as np
 from crsbi.propagation import _solver as _solver
 
 __all__ = [
+    "BREAK_BOUNDS",
+    "BREAK_PARAM_NAMES",
     "DEFAULT_CONFIG",
     "ELEMENTS",
+    "MODELS",
     "PARAM_NAMES",
     "PRIOR_BOUNDS",
     "GalacticSpectra",
     "check_galactic_params",
     "energy_grid",
     "force_field",
+    "param_names",
+    "prior_bounds",
     "simulate_galactic",
     "simulate_galactic_batch",
 ]
@@ -71,6 +87,69 @@ PRIOR_BOUNDS: dict[str, tuple[float, float]] = {
     "log10_Rbr1": (2.0, 4.0),
     "log10_Rbr2": (5.0, 7.0),
 }
+
+#: Parameters the broken-diffusion model (``model="break"``) appends to :data:`PARAM_NAMES`.
+BREAK_PARAM_NAMES: tuple[str, ...] = ("break_rigidity", "break_delta")
+
+#: Prior box of the break parameters: R_b [GV] spans the hardening reported above ~200 GV
+#: (Genolini et al. 2017; DAMPE and CALET B/C), Delta the published slope changes (~0.1-0.2).
+BREAK_BOUNDS: dict[str, tuple[float, float]] = {
+    "break_rigidity": (50.0, 2000.0),
+    "break_delta": (0.01, 0.6),
+}
+
+#: Models of :func:`simulate_galactic`: ``"paper"`` (the ten parameters of Tsai et al. 2022,
+#: one power law in rigidity) and ``"break"`` (plus a high-rigidity diffusion break).
+MODELS: tuple[str, ...] = ("paper", "break")
+
+
+def _check_model(model: Any) -> str:
+    if not isinstance(model, str) or model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}; got {model!r} instead.")
+    return model
+
+
+def param_names(model: str = "paper") -> tuple[str, ...]:
+    """Names of the parameters of a model, in the order of its parameter vector.
+
+    Parameters
+    ----------
+    model : {"paper", "break"}, default="paper"
+        ``"paper"``: :data:`PARAM_NAMES`; ``"break"``: those plus :data:`BREAK_PARAM_NAMES`.
+
+    Returns
+    -------
+    tuple of str
+
+    Examples
+    --------
+    >>> len(param_names()), param_names("break")[-2:]
+    (10, ('break_rigidity', 'break_delta'))
+    """
+    if _check_model(model) == "break":
+        return PARAM_NAMES + BREAK_PARAM_NAMES
+    return PARAM_NAMES
+
+
+def prior_bounds(model: str = "paper") -> dict[str, tuple[float, float]]:
+    """Prior box (low, high) of every parameter of a model, in :func:`param_names` order.
+
+    Parameters
+    ----------
+    model : {"paper", "break"}, default="paper"
+
+    Returns
+    -------
+    dict of str to (float, float)
+
+    Examples
+    --------
+    >>> prior_bounds("break")["break_rigidity"]
+    (50.0, 2000.0)
+    """
+    bounds = {**PRIOR_BOUNDS, **BREAK_BOUNDS}
+    return {name: bounds[name] for name in param_names(model)}
+
 
 #: Elements whose fluxes the simulator returns, in this order (axis 1 of its output).
 ELEMENTS: tuple[str, ...] = ("Li", "Be", "B", "C", "O")
@@ -198,49 +277,61 @@ def _diffusion_break(cfg: dict[str, Any], static: Any) -> tuple[float, float, fl
     return cfg["break_rigidity"], cfg["break_delta"], cfg["break_smoothness"]
 
 
-def check_galactic_params(theta: Any) -> np.ndarray:
-    """Validate galactic parameters and return them as floats in PARAM_NAMES order.
+def check_galactic_params(theta: Any, model: str = "paper") -> np.ndarray:
+    """Validate galactic parameters and return them as floats in the model's order.
 
     Parameters
     ----------
-    theta : array-like of shape (10,) or (n, 10), or dict
-        Parameters in :data:`PARAM_NAMES` order, or a dict keyed by those names.
+    theta : array-like of shape (n_params,) or (n, n_params), or dict
+        Parameters in :func:`param_names` order of ``model``, or a dict keyed by them.
+    model : {"paper", "break"}, default="paper"
+        ``"paper"``: the 10 :data:`PARAM_NAMES`; ``"break"``: 12, with the diffusion break.
 
     Returns
     -------
-    ndarray of shape (10,) or (n, 10)
+    ndarray of shape (n_params,) or (n, n_params)
 
     Raises
     ------
     ValueError
-        On a wrong length, NaN/inf or a value outside :data:`PRIOR_BOUNDS` (naming it).
+        On a wrong length for the model, NaN/inf or a value outside its prior box
+        (naming it).
 
     Examples
     --------
     >>> check_galactic_params([5, 0.5, 1, 20, 5, 1.5, 2.4, 2.3, 3.5, 5.5]).shape
     (10,)
+    >>> check_galactic_params([5, 0.5, 1, 20, 5, 1.5, 2.4, 2.3, 3.5, 5.5, 200, 0.15],
+    ...                       model="break").shape
+    (12,)
     """
+    names = param_names(model)
+    bounds = prior_bounds(model)
     if isinstance(theta, dict):
-        missing = [name for name in PARAM_NAMES if name not in theta]
-        extra = [name for name in theta if name not in PARAM_NAMES]
+        missing = [name for name in names if name not in theta]
+        extra = [name for name in theta if name not in names]
         if missing or extra:
             raise ValueError(
-                f"theta dict must have exactly the keys {list(PARAM_NAMES)}; missing {missing}, "
-                f"unexpected {extra}."
+                f"theta dict of model={model!r} must have exactly the keys {list(names)}; "
+                f"missing {missing}, unexpected {extra}."
             )
-        theta = [theta[name] for name in PARAM_NAMES]
+        theta = [theta[name] for name in names]
     try:
         arr = np.asarray(theta, dtype=float)
     except (TypeError, ValueError):
         raise ValueError(f"theta must be numeric; got {theta!r}.") from None
-    if arr.ndim not in (1, 2) or arr.shape[-1] != len(PARAM_NAMES):
+    if arr.ndim not in (1, 2) or arr.shape[-1] != len(names):
+        hint = ""
+        if arr.ndim in (1, 2) and arr.shape[-1] != len(names):
+            other = [m for m in MODELS if len(param_names(m)) == arr.shape[-1]]
+            hint = f" (that is the length of model={other[0]!r})" if other else ""
         raise ValueError(
-            f"theta must have shape ({len(PARAM_NAMES)},) or (n, {len(PARAM_NAMES)}) with "
-            f"parameters {PARAM_NAMES}; got shape {arr.shape}."
+            f"theta of model={model!r} must have shape ({len(names)},) or (n, {len(names)}) "
+            f"with parameters {names}; got shape {arr.shape}{hint}."
         )
-    flat = arr.reshape(-1, len(PARAM_NAMES))
-    for k, name in enumerate(PARAM_NAMES):
-        low, high = PRIOR_BOUNDS[name]
+    flat = arr.reshape(-1, len(names))
+    for k, name in enumerate(names):
+        low, high = bounds[name]
         column = flat[:, k]
         bad = ~np.isfinite(column) | (column < low) | (column > high)
         if bad.any():
@@ -250,6 +341,20 @@ def check_galactic_params(theta: Any) -> np.ndarray:
                 f"{column[row]!r} (row {row})."
             )
     return arr
+
+
+def _split_model(params: np.ndarray, model: str, config: dict[str, Any]) -> tuple[np.ndarray, dict]:
+    """Split off the model's extra parameters into the simulator configuration."""
+    if model == "paper":
+        return params, config
+    both = [name for name in BREAK_PARAM_NAMES if name in config]
+    if both:
+        raise ValueError(
+            f"{both} are parameters of model='break' (the last entries of theta); do not "
+            "also pass them as configuration keywords."
+        )
+    extra = dict(zip(BREAK_PARAM_NAMES, params[..., len(PARAM_NAMES) :].T, strict=True))
+    return params[..., : len(PARAM_NAMES)], {**config, **extra}
 
 
 def force_field(
@@ -442,7 +547,7 @@ class GalacticSpectra:
 
 
 def simulate_galactic(
-    theta: Any, *, phi: float = 0.0, energies: Any = None, **config: Any
+    theta: Any, *, model: str = "paper", phi: float = 0.0, energies: Any = None, **config: Any
 ) -> GalacticSpectra:
     """Li, Be, B, C, O spectra of the 1D thin-disc / diffusive-halo model.
 
@@ -458,8 +563,12 @@ def simulate_galactic(
 
     Parameters
     ----------
-    theta : array-like of shape (10,) or dict
-        Parameters in :data:`PARAM_NAMES` order (units of the module docstring).
+    theta : array-like of shape (10,) or (12,), or dict
+        Parameters in :func:`param_names` order of ``model`` (units of the module docstring).
+    model : {"paper", "break"}, default="paper"
+        ``"paper"``: the ten parameters of Tsai et al. (2022), one power law in rigidity
+        (a break can still be fixed by the ``break_*`` keywords); ``"break"``: twelve, the
+        last two ``break_rigidity`` [GV] and ``break_delta`` of the diffusion break.
     phi : float, default=0.0
         Force-field modulation potential [GV] applied to ``flux`` (0 gives the LIS).
     energies : array-like of shape (n_E,) or None
@@ -484,13 +593,17 @@ def simulate_galactic(
     (5, 84)
     >>> bool(0.1 < spectra.flux_at([10.0], "B")[0] / spectra.flux_at([10.0], "C")[0] < 0.3)
     True
+    >>> broken = simulate_galactic(theta + [200.0, 0.15], model="break")
+    >>> bool(broken.flux_at([1e3], "B")[0] > spectra.flux_at([1e3], "B")[0])
+    True
     """
-    params = check_galactic_params(theta)
+    params = check_galactic_params(theta, model)
     if params.ndim != 1:
         raise ValueError(
-            f"simulate_galactic takes one parameter vector of shape (10,); got {params.shape}. "
-            "Use simulate_galactic_batch for several."
+            f"simulate_galactic takes one parameter vector of shape ({params.shape[-1]},); got "
+            f"{params.shape}. Use simulate_galactic_batch for several."
         )
+    params, config = _split_model(params, model, config)
     if not np.isfinite(phi) or phi < 0:
         raise ValueError(f"phi must be a finite potential >= 0 [GV]; got {phi!r}.")
     cfg = _config(config)
@@ -577,13 +690,14 @@ def simulate_galactic(
     )
 
 
-def _one(theta: np.ndarray, phi: float, config: dict[str, Any]) -> np.ndarray:
-    return simulate_galactic(theta, phi=phi, **config).flux
+def _one(theta: np.ndarray, model: str, phi: float, config: dict[str, Any]) -> np.ndarray:
+    return simulate_galactic(theta, model=model, phi=phi, **config).flux
 
 
 def simulate_galactic_batch(
     thetas: Any,
     *,
+    model: str = "paper",
     phi: float = 0.0,
     random_state: Any = None,
     n_jobs: int | None = 1,
@@ -594,8 +708,10 @@ def simulate_galactic_batch(
 
     Parameters
     ----------
-    thetas : array-like of shape (n, 10) or (10,)
-        Parameters in :data:`PARAM_NAMES` order.
+    thetas : array-like of shape (n, n_params) or (n_params,)
+        Parameters in :func:`param_names` order of ``model`` (10 or 12).
+    model : {"paper", "break"}, default="paper"
+        As for :func:`simulate_galactic`.
     phi : float, default=0.0
         Force-field modulation potential [GV].
     random_state : None, int or numpy.random.Generator
@@ -622,19 +738,20 @@ def simulate_galactic_batch(
     >>> simulate_galactic_batch(theta, random_state=0).shape
     (420,)
     """
-    params = check_galactic_params(thetas)
+    params = check_galactic_params(thetas, model)
+    _split_model(params, model, config)  # break keywords given twice raise here
     _config(config)
     if params.ndim == 1:
-        return simulate_galactic(params, phi=phi, **config).flux.ravel()
+        return simulate_galactic(params, model=model, phi=phi, **config).flux.ravel()
     n = params.shape[0]
     if n_jobs is not None and n_jobs != 1 and n > 1:
         from joblib import Parallel, delayed
 
-        results = Parallel(n_jobs=n_jobs)(delayed(_one)(t, phi, config) for t in params)
+        results = Parallel(n_jobs=n_jobs)(delayed(_one)(t, model, phi, config) for t in params)
         return np.asarray(results).reshape(n, len(ELEMENTS), -1)
     from tqdm.auto import tqdm
 
     out = np.empty((n, len(ELEMENTS), 84))
     for i in tqdm(range(n), disable=verbose == 0 or n < 2, desc="galactic"):
-        out[i] = _one(params[i], phi, config)
+        out[i] = _one(params[i], model, phi, config)
     return out

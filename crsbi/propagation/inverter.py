@@ -4,6 +4,8 @@ A 1D CNN reads the eight ratio spectra (Li/C, Li/O, Be/C, Be/O, B/C, B/O, C/C(11
 O/C(110 GeV)) computed from the fluxes of Li, Be, B, C, O on 84 energy bins and returns
 the ten propagation parameters (``D0, delta, eta, v_A, z_h, nu1, nu2, nu3, log10_Rbr1,
 log10_Rbr2``), learned in whitened form ([0, 1] over the prior box) with a log-cosh loss.
+``model="break"`` adds the high-rigidity diffusion break (``break_rigidity``,
+``break_delta``: 12 parameters, :func:`crsbi.propagation.param_names`).
 ``noise=0`` is the paper's Machine A (clean spectra), ``noise=0.05`` its Machine B
 (every training batch fluctuated afresh by up to 5 % per bin). ``posterior=True``
 trains an sbi NPE with the same CNN as embedding net instead, giving calibrated
@@ -33,6 +35,7 @@ from crsbi.propagation._feedback import (
 )
 from crsbi.propagation._refine import RefineMixin
 from crsbi.propagation.cnn1d import CNN1D
+from crsbi.propagation.galactic import MODELS, param_names, prior_bounds
 from crsbi.propagation.preprocessing import ParameterWhitener, _log_ratio_features, _pivot_weights
 
 __all__ = [
@@ -115,6 +118,13 @@ class PropagationInverter(RefineMixin, FeedbackMixin, RegressorMixin, BaseNeural
 
     Parameters
     ----------
+    model : {"paper", "break"} or None, default="paper"
+        Galactic model of the targets: ``y`` must hold its parameters in
+        :func:`crsbi.propagation.param_names` order (10 for ``"paper"``, 12 with the
+        diffusion break for ``"break"``; a target of another width raises), whitened over
+        :func:`crsbi.propagation.prior_bounds` unless ``param_bounds`` is given, with the
+        break rigidity in ``log10``. ``None``: targets of any width (other simulators,
+        ``features="identity"``).
     noise : float, default=0.0
         Largest relative fluctuation ``u ~ Uniform(-noise, noise)`` applied to every
         flux value of every training batch, drawn afresh each time (seeded);
@@ -135,11 +145,13 @@ class PropagationInverter(RefineMixin, FeedbackMixin, RegressorMixin, BaseNeural
         ``"ratios"``, ``(1, n_features)`` for ``"identity"``; a 3-D ``X`` gives it directly.
     param_bounds : array-like of shape (n_params, 2), dict or None, default=None
         Prior box of the parameters (physical units), used for whitening and clipping;
-        ``None``: :data:`crsbi.propagation.galactic.PRIOR_BOUNDS` for 10 parameters,
-        otherwise the training range padded by 10 %.
+        ``None``: the ``model``'s prior box, or with ``model=None``
+        :data:`crsbi.propagation.galactic.PRIOR_BOUNDS` for 10 parameters and otherwise
+        the training range padded by 10 %.
     log_columns : sequence of int or None, default=None
         Parameters whitened in ``log10`` (see :class:`ParameterWhitener`); the galactic
-        breaks are already ``log10(R/MV)``.
+        source breaks are already ``log10(R/MV)``. ``None`` with ``model="break"`` whitens
+        ``break_rigidity`` in ``log10``.
     energy : array-like of shape (n_bins,) or None, default=None
         Energy grid [GeV/n] of the fluxes; default the paper's grid.
     pivot_energy : float, default=110.0
@@ -227,6 +239,7 @@ callbacks, verbose
     def __init__(
         self,
         *,
+        model: str | None = "paper",
         noise: float = 0.0,
         posterior: bool = False,
         loss: str = "logcosh",
@@ -256,6 +269,7 @@ callbacks, verbose
         callbacks: list | None = None,
         verbose: int = 1,
     ) -> None:
+        self.model = model
         self.noise = noise
         self.posterior = posterior
         self.loss = loss
@@ -288,6 +302,8 @@ callbacks, verbose
     # ------------------------------------------------------------ validation
     def _check_params(self) -> None:
         owner = type(self).__name__
+        if self.model is not None:
+            check_option(self.model, "model", owner, MODELS)
         check_interval(self.noise, "noise", owner, low=0, high=1, closed="left")
         check_option(self.loss, "loss", owner, _LOSSES)
         check_option(self.features, "features", owner, _FEATURES)
@@ -374,10 +390,21 @@ callbacks, verbose
         y = np.asarray(y, dtype=np.float64)
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
+        bounds, log_columns = self.param_bounds, self.log_columns
+        if self.model is not None:
+            names = param_names(self.model)
+            if y2.shape[1] != len(names):
+                raise ValueError(
+                    f"y has {y2.shape[1]} columns but model={self.model!r} has "
+                    f"{len(names)} parameters {names}; pass the model's parameters in this "
+                    "order (or model=None for targets of another simulator)."
+                )
+            if bounds is None:
+                bounds = list(prior_bounds(self.model).values())
+            if log_columns is None and "break_rigidity" in names:
+                log_columns = [names.index("break_rigidity")]
         self.n_outputs_ = y2.shape[1]
-        self.whitener_ = ParameterWhitener(
-            bounds=self.param_bounds, log_columns=self.log_columns
-        ).fit(y2)
+        self.whitener_ = ParameterWhitener(bounds=bounds, log_columns=log_columns).fit(y2)
         w = self.whitener_.transform(y2)
         outside = np.any((w < -1e-9) | (w > 1 + 1e-9), axis=1)
         if outside.any():

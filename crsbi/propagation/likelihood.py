@@ -31,8 +31,16 @@ from scipy.linalg import block_diag, solve_triangular
 
 from crsbi.core.random import check_random_state
 from crsbi.core.validation import check_interval
+from crsbi.propagation import _solver
 from crsbi.propagation.data import Measurement
-from crsbi.propagation.galactic import PARAM_NAMES, PRIOR_BOUNDS, GalacticSpectra, simulate_galactic
+from crsbi.propagation.galactic import (
+    BREAK_BOUNDS,
+    GalacticSpectra,
+    energy_grid,
+    param_names,
+    prior_bounds,
+    simulate_galactic,
+)
 
 __all__ = [
     "NUISANCE_BOUNDS",
@@ -49,12 +57,43 @@ NUISANCE_BOUNDS: dict[str, tuple[float, float]] = {
     "q_O": (0.3, 3.0),
     "xi_Li": (0.5, 2.0),
     "xi_Be": (0.5, 2.0),
-    # high-rigidity diffusion break (simulate_galactic's break_* keywords); the box of
-    # break_rigidity [GV] spans the hardening reported above ~200 GV (Genolini et al. 2017)
-    "break_rigidity": (50.0, 2000.0),
-    "break_delta": (0.01, 0.6),
+    # high-rigidity diffusion break (simulate_galactic's break_* keywords; the boxes of
+    # model="break"); the smoothness is fixed (0.05) unless freed here
+    **BREAK_BOUNDS,
     "break_smoothness": (0.01, 0.5),
 }
+
+
+def _check_energy_range(measurement: Measurement, phi_max: float) -> None:
+    """Raise if a measurement needs the model outside the simulator's energy grid."""
+    grid = energy_grid()
+    low, high = float(grid[0]), float(grid[-1])
+    names = measurement.quantity.split("/")
+    unknown = [el for el in names if el not in _solver.ELEMENT_Z]
+    if unknown:
+        raise ValueError(
+            f"measurement {measurement.quantity!r} names elements {unknown} the simulator does "
+            f"not follow; expected fluxes or ratios of {tuple(_solver.ELEMENT_Z)}."
+        )
+    x = np.asarray(measurement.x, dtype=float)
+    t_min, t_max = np.inf, -np.inf
+    for _, z, a in _solver.ISOTOPES:
+        if z not in [_solver.ELEMENT_Z[el] for el in names]:
+            continue
+        if measurement.axis == "rigidity":
+            t = np.sqrt((x * z / a) ** 2 + _solver.M_NUCLEON**2) - _solver.M_NUCLEON
+        else:
+            t = x
+        shift = z * phi_max / a if measurement.modulated else 0.0
+        t_min, t_max = min(t_min, float(t.min())), max(t_max, float(t.max()) + shift)
+    if t_min < low or t_max > high:
+        unit = "GV" if measurement.axis == "rigidity" else "GeV/n"
+        raise ValueError(
+            f"measurement {measurement.quantity!r} ({measurement.experiment}) spans "
+            f"{float(x.min()):.4g}-{float(x.max()):.4g} {unit}, i.e. interstellar kinetic "
+            f"energies {t_min:.4g}-{t_max:.4g} GeV/n, outside the simulator's grid "
+            f"{low:.4g}-{high:.4g} GeV/n; drop the points outside it."
+        )
 
 
 def predict_measurement(
@@ -178,18 +217,25 @@ def gaussian_log_likelihood(model: Any, measurement: Measurement) -> float:
 
 
 class SpectraLikelihood:
-    """Log-likelihood of the 10 galactic parameters (plus optional nuisances) given data.
+    """Log-likelihood of the galactic parameters (plus optional nuisances) given data.
 
     Parameters
     ----------
     measurements : sequence of Measurement
-        Data sets, combined as independent.
+        Data sets, combined as independent. Every point must lie inside the simulator's
+        energy grid (1e-3 - 1.1e5 GeV/n after modulation).
+    model : {"paper", "break"}, default="paper"
+        Parameters at the head of theta (:func:`~crsbi.propagation.param_names`): the 10
+        of the paper, or 12 with the high-rigidity diffusion break (``break_rigidity``,
+        ``break_delta``) and its prior box.
     phi : float, default=0.7
         Force-field potential [GV] when ``"phi"`` is not free.
     free : sequence of str, default=()
-        Nuisance parameters appended to theta after the 10 :data:`PARAM_NAMES`, from
+        Nuisance parameters appended to theta after the model's parameters, from
         :data:`NUISANCE_BOUNDS` (``phi``, ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``, and the
-        diffusion break ``break_rigidity``, ``break_delta``, ``break_smoothness``).
+        diffusion break ``break_rigidity``, ``break_delta``, ``break_smoothness``; with
+        ``model="paper"`` freeing ``break_rigidity`` and ``break_delta`` here is the same
+        fit with the parameters in a different order).
     sys_correlation_length : float or None, default=None
         Correlation length [decades of rigidity or energy] of the systematic errors
         within a measurement (Gaussian kernel in ``log10 x``), > 0; ``None`` treats
@@ -225,6 +271,7 @@ class SpectraLikelihood:
         self,
         measurements: Sequence[Measurement],
         *,
+        model: str = "paper",
         phi: float = 0.7,
         free: Sequence[str] = (),
         sys_correlation_length: float | None = None,
@@ -233,28 +280,40 @@ class SpectraLikelihood:
         measurements = list(measurements)
         if not measurements or not all(isinstance(m, Measurement) for m in measurements):
             raise TypeError("measurements must be a non-empty sequence of Measurement objects.")
+        base = param_names(model)
         unknown = [name for name in free if name not in NUISANCE_BOUNDS]
         if unknown:
             raise ValueError(
                 f"free must contain names from {tuple(NUISANCE_BOUNDS)}; got {unknown}."
             )
+        twice = [name for name in free if name in base]
+        if twice:
+            raise ValueError(
+                f"{twice} are already parameters of model={model!r}; remove them from free."
+            )
         shape = [n for n in ("break_delta", "break_smoothness") if n in free]
-        if shape and "break_rigidity" not in free and config.get("break_rigidity") is None:
+        has_break = "break_rigidity" in free or "break_rigidity" in base
+        if shape and not has_break and config.get("break_rigidity") is None:
             raise ValueError(
                 f"{shape} free needs a diffusion break: free 'break_rigidity' too or fix it "
                 "in config (break_rigidity=... [GV])."
             )
-        overlap = [name for name in free if name in config]
+        overlap = [name for name in (*free, *base) if name in config]
         if overlap:
-            raise ValueError(f"{overlap} cannot be both free and fixed in config.")
+            raise ValueError(f"{overlap} cannot be both parameters and fixed in config.")
         if not np.isfinite(phi) or phi < 0:
             raise ValueError(f"phi must be a finite potential >= 0 [GV]; got {phi!r}.")
+        phi_max = NUISANCE_BOUNDS["phi"][1] if "phi" in free else float(phi)
+        for m in measurements:
+            _check_energy_range(m, phi_max)
         self.measurements = measurements
+        self.model = model
         self.phi = float(phi)
         self.free = tuple(free)
         self.config = dict(config)
-        self.names = PARAM_NAMES + self.free
-        bounds = [PRIOR_BOUNDS[n] for n in PARAM_NAMES] + [NUISANCE_BOUNDS[n] for n in free]
+        self.names = base + self.free
+        box = prior_bounds(model)
+        bounds = [box[n] for n in base] + [NUISANCE_BOUNDS[n] for n in free]
         self.low = np.array([b[0] for b in bounds])
         self.high = np.array([b[1] for b in bounds])
         self.observed = np.concatenate([m.y for m in measurements])
@@ -318,14 +377,15 @@ class SpectraLikelihood:
                 f"theta must have shape ({len(self.names)},) for parameters {self.names}; "
                 f"got {theta.shape}."
             )
-        extra = dict(zip(self.free, theta[len(PARAM_NAMES) :], strict=True))
+        n_base = len(self.names) - len(self.free)
+        extra = dict(zip(self.free, theta[n_base:], strict=True))
         phi = extra.pop("phi", self.phi)
-        return theta[: len(PARAM_NAMES)], phi, extra
+        return theta[:n_base], phi, extra
 
     def predict(self, theta: Any) -> np.ndarray:
         """Model values at all measured points, concatenated, shape (n_points,)."""
         params, phi, extra = self._split(theta)
-        spectra = simulate_galactic(params, phi=phi, **self.config, **extra)
+        spectra = simulate_galactic(params, model=self.model, phi=phi, **self.config, **extra)
         return np.concatenate([predict_measurement(spectra, m, phi) for m in self.measurements])
 
     def chi2(self, theta: Any, x: Any = None) -> float:

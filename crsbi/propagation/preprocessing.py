@@ -521,4 +521,7 @@ class ParameterWhitener(TransformerMixin, BaseEstimator):
             w = np.clip(w, 0.0, 1.0)
         lo, hi = self._box()
         g = lo + w * (hi - lo)
-        return np.where(self.log_columns_, 10.0**g, g)
+        x = np.where(self.log_columns_, 10.0**g, g)
+        # whitened values inside [0, 1] map inside the box (10**log10(high) can round past it)
+        inside = (w >= 0.0) & (w <= 1.0)
+        return np.where(inside, np.clip(x, self.low_, self.high_), x)

@@ -14,6 +14,8 @@ from crsbi.propagation.galactic import (
     check_galactic_params,
     energy_grid,
     force_field,
+    param_names,
+    prior_bounds,
     simulate_galactic,
     simulate_galactic_batch,
 )
@@ -336,3 +338,43 @@ def test_diffusion_break_hardens_boron_to_carbon_by_delta_change(delta_change):
 def test_invalid_diffusion_break_raises(config, match):
     with pytest.raises((ValueError, TypeError), match=match):
         simulate_galactic(THETA, **config)
+
+
+def test_break_model_is_the_paper_model_plus_two_parameters():
+    assert param_names("break") == (*PARAM_NAMES, "break_rigidity", "break_delta")
+    assert list(prior_bounds("paper")) == list(PARAM_NAMES)
+    theta = np.r_[THETA, 300.0, 0.2]
+    broken = simulate_galactic(theta, model="break", phi=0.5)
+    keyword = simulate_galactic(THETA, phi=0.5, break_rigidity=300.0, break_delta=0.2)
+    np.testing.assert_array_equal(broken.flux, keyword.flux)
+    thetas = np.array([theta, np.r_[THETA, 1000.0, 0.05]])
+    batch = simulate_galactic_batch(thetas, model="break", verbose=0)
+    assert batch.shape == (2, 5, 84)
+    for row, t in zip(batch, thetas, strict=True):
+        np.testing.assert_array_equal(row, simulate_galactic(t, model="break").flux)
+    # the dict form takes the model's names
+    as_dict = dict(zip(param_names("break"), theta, strict=True))
+    np.testing.assert_array_equal(check_galactic_params(as_dict, "break"), theta)
+
+
+@pytest.mark.parametrize(
+    ("theta", "kwargs", "match"),
+    [
+        (np.r_[THETA, 300.0, 0.2], {}, r"model='paper' must have shape \(10,\).*model='break'"),
+        (THETA, {"model": "break"}, r"model='break' must have shape \(12,\)"),
+        (np.r_[THETA, 300.0, 0.2], {"model": "broken"}, "model must be one of"),
+        (np.r_[THETA, 20.0, 0.2], {"model": "break"}, r"'break_rigidity' must be .* \[50.0"),
+        (np.r_[THETA, 300.0, 0.9], {"model": "break"}, r"'break_delta' must be"),
+        (
+            np.r_[THETA, 300.0, 0.2],
+            {"model": "break", "break_rigidity": 300.0},
+            "do not also pass them",
+        ),
+    ],
+)
+def test_wrong_parameter_vector_for_the_model_raises(theta, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        simulate_galactic(theta, **kwargs)
+    if "break_rigidity" not in kwargs:
+        with pytest.raises(ValueError, match=match):
+            simulate_galactic_batch(np.array([theta, theta]), verbose=0, **kwargs)

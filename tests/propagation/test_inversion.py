@@ -206,6 +206,7 @@ def test_posterior_route_on_a_linear_gaussian_toy():
     theta = rng.uniform(0, 1, size=(1000, 2))
     X = simulate(theta, 1)
     npe = PropagationInverter(
+        model=None,
         posterior=True,
         features="identity",
         param_bounds=[[0, 1], [0, 1]],
@@ -336,3 +337,61 @@ def test_predict_errors(machine_a):
     simulator = functools.partial(simulate_toy_spectra)
     with pytest.raises(ValueError, match="tolerance"):
         machine_a.refit_feedback(np.ones((2, 420)), simulator, tolerance=-1)
+
+
+@pytest.fixture(scope="module")
+def break_data():
+    """Spectra of the broken-diffusion model (real simulator) and their 12 parameters."""
+    from crsbi.propagation.galactic import prior_bounds, simulate_galactic_batch
+
+    low, high = np.array(list(prior_bounds("break").values())).T
+    theta = np.random.default_rng(3).uniform(low, high, size=(300, 12))
+    return simulate_galactic_batch(theta, model="break", verbose=0), theta, low, high
+
+
+def test_target_width_must_match_the_model(data):
+    X, theta = data[0][:50], data[1][:50]
+    with pytest.raises(ValueError, match=r"y has 9 columns but model='paper' has 10"):
+        PropagationInverter(**SMALL).fit(X, theta[:, :9])
+    with pytest.raises(ValueError, match=r"model='break' has 12"):
+        PropagationInverter(model="break", **SMALL).fit(X, theta)
+    with pytest.raises(ValueError, match="model"):
+        PropagationInverter(model="broken", **SMALL).fit(X, theta)
+    # model=None keeps the generic route: any width, box from the training range
+    fitted = PropagationInverter(model=None, **{**SMALL, "max_epochs": 1}).fit(X, theta[:, :9])
+    assert fitted.predict(X[:2]).shape == (2, 9)
+
+
+@pytest.mark.filterwarnings("ignore:Maximum number of epochs")
+def test_break_model_regression_and_posterior(break_data):
+    from crsbi.propagation.galactic import param_names
+
+    X, theta, low, high = break_data
+    model = PropagationInverter(model="break", **{**SMALL, "max_epochs": 2}).fit(X, theta)
+    pred = model.predict(X[:5])
+    assert pred.shape == (5, 12) and np.all((pred >= low) & (pred <= high))
+    # the break rigidity is whitened in log10 over its box 50-2000 GV: the geometric mean
+    # of the box is the middle; every other column is linear
+    w = model.whitener_.transform(np.r_[theta[0, :10], np.sqrt(50.0 * 2000.0), 0.01][None])
+    assert w[0, 10] == pytest.approx(0.5, abs=1e-12) and w[0, 11] == pytest.approx(0.0)
+    assert model.whitener_.log_columns_.tolist() == [False] * 10 + [True, False]
+
+    npe = PropagationInverter(
+        model="break",
+        posterior=True,
+        pretrain_embedding=False,
+        embedding_size=8,
+        npe_kwargs={"hidden_features": 8, "num_transforms": 1, "n_posterior_samples": 50},
+        **{**SMALL, "max_epochs": 2},
+    ).fit(X, theta)
+    draws = npe.sample(X[0], 50)
+    assert draws.shape == (50, 12) and np.all((draws >= low) & (draws <= high))
+    idata = npe.to_inference_data(X[0], 20)
+    assert list(idata.posterior.data_vars) == list(param_names("break"))
+    # physical density = whitened density / |dx/dw|: dx/dw = (high - low) for the linear
+    # columns and x ln(10) log10(high / low) for the log-whitened break rigidity
+    wd = npe.whitener_.transform(draws[:3])
+    expected = npe.posterior_estimator_.log_prob(wd, npe._posterior_inputs(X[0])[0])
+    linear = np.log(np.delete(high - low, 10)).sum()
+    jac = linear + np.log(draws[:3, 10] * np.log(10.0) * np.log10(high[10] / low[10]))
+    np.testing.assert_allclose(npe.log_prob(draws[:3], X[0]), expected - jac, rtol=1e-10)

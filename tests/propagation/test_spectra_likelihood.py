@@ -178,3 +178,50 @@ def test_diffusion_break_parameters_can_be_free():
     with pytest.raises(ValueError, match="needs a diffusion break"):
         SpectraLikelihood([bc], free=("break_delta",))
     SpectraLikelihood([bc], free=("break_delta",), break_rigidity=300.0)  # fixed R_b is fine
+
+
+def test_break_model_is_one_keyword_away():
+    bc = load_ams02("B/C").select(5, 2000)
+    like = SpectraLikelihood([bc], model="break", free=("phi",))
+    assert like.names[-3:] == ("break_rigidity", "break_delta", "phi")
+    assert (like.low[-3:].tolist(), like.high[-3:].tolist()) == (
+        [50.0, 0.01, 0.0],
+        [2000.0, 0.6, 1.5],
+    )
+    same = SpectraLikelihood([bc], free=("break_rigidity", "break_delta", "phi"))
+    theta = np.r_[THETA, 250.0, 0.15, 0.6]
+    assert like.chi2(theta) == same.chi2(theta)
+    with pytest.raises(ValueError, match="already parameters of model='break'"):
+        SpectraLikelihood([bc], model="break", free=("break_delta",))
+    with pytest.raises(ValueError, match=r"shape \(13,\)"):
+        like.predict(np.r_[THETA, 0.6])
+
+
+@pytest.mark.parametrize(
+    ("axis", "x", "match"),
+    [
+        ("rigidity", [10.0, 5e6], "outside the simulator's grid"),  # ~2.5e6 GeV/n
+        ("energy", [5e-4, 1.0], "outside the simulator's grid"),
+        ("energy", [1.0, 2e5], "outside the simulator's grid"),  # the grid ends at 1.1e5
+    ],
+)
+def test_measurements_outside_the_energy_grid_are_rejected(axis, x, match):
+    x = np.array(x)
+    m = Measurement("B/C", axis, x, np.full(2, 0.1), np.full(2, 0.01), np.zeros(2), "toy", "")
+    with pytest.raises(ValueError, match=match):
+        SpectraLikelihood([m], phi=1.0)
+    with pytest.raises(ValueError, match="elements"):
+        SpectraLikelihood(
+            [Measurement("Fe", "energy", x[:1] * 0 + 10, *[np.ones(1)] * 3, "toy", "")]
+        )
+
+
+def test_real_measurements_lie_inside_the_grid():
+    # every AMS-02 and Voyager 1 data set of the package builds, with phi free
+    from crsbi.propagation.data import AMS02_QUANTITIES
+
+    simulated = ("Li", "Be", "B", "C", "N", "O")
+    sets = [load_ams02(q) for q in AMS02_QUANTITIES if set(q.split("/")) <= set(simulated)]
+    sets += [load_ams02(q, "energy") for q in ("Li", "Be", "B", "C", "O", "B/C")]
+    sets += [load_voyager1(el) for el in ("Li", "Be", "B", "C", "N", "O")]
+    assert len(SpectraLikelihood(sets, free=("phi",)).observed) > 300
