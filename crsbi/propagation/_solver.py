@@ -257,6 +257,21 @@ def break_factor(
     return np.exp(-smoothness * np.logaddexp(0.0, x))
 
 
+def low_break_factor(
+    rigidity: np.ndarray, break_rigidity: float, slope_change: float, smoothness: float
+) -> np.ndarray:
+    """Smooth low-rigidity break of the diffusion coefficient (Genolini et al. 2019).
+
+    ``[1 + (R_l / R)^(d / s)]^s`` with ``d = delta - delta_l``: 1 well above ``R_l``,
+    ``(R_l / R)^d`` well below, so ``K ~ R^delta`` turns into ``K ~ R^delta_l`` below ``R_l``
+    (``d`` of either sign; ``d = 0`` is no break). Computed in logs, without overflow.
+    """
+    if slope_change == 0.0:
+        return np.ones_like(rigidity)
+    x = (abs(slope_change) / smoothness) * np.log(break_rigidity / rigidity)
+    return np.exp(np.sign(slope_change) * smoothness * np.logaddexp(0.0, x))
+
+
 def solve_disc(
     static: Static,
     theta: np.ndarray,
@@ -270,13 +285,16 @@ def solve_disc(
     xi_li: float = 1.0,
     xi_be: float = 1.0,
     diffusion_break: tuple[float, float, float] | None = None,
+    low_break: tuple[float, float, float] | None = None,
 ) -> np.ndarray:
     """Disc densities N0 (n_iso, n) for one parameter vector (PARAM_NAMES order).
 
     ``xi_li``, ``xi_be`` scale production into Li and Be from heavier elements (use them
     with a ``static`` built with ``xi = 1``; ``build_static`` can also bake them in).
     ``diffusion_break = (R_b [GV], Delta, s)`` multiplies the spatial diffusion coefficient
-    by :func:`break_factor` (and the momentum diffusion by its inverse).
+    by :func:`break_factor` (and the momentum diffusion by its inverse);
+    ``low_break = (R_l [GV], delta_l, s_l)`` by :func:`low_break_factor` with
+    ``d = delta - delta_l``.
     """
     d0, delta, eta, v_a, z_h, nu1, nu2, nu3, lb1, lb2 = (float(v) for v in theta)
     grid = static.grid
@@ -285,6 +303,9 @@ def solve_disc(
     kxx = d0_k * static.beta**eta * (static.rigidity / r0) ** delta  # (n_iso, n)
     if diffusion_break is not None:
         kxx = kxx * break_factor(static.rigidity, *diffusion_break)
+    if low_break is not None:
+        low = (low_break[0], delta - low_break[1], low_break[2])
+        kxx = kxx * low_break_factor(static.rigidity, *low)
     v_a_k = v_a * KMS_TO_KPC_MYR
     b = static.loss_edge.copy()
     c = np.zeros_like(b)
@@ -292,6 +313,8 @@ def solve_disc(
         k_edge = d0_k * static.beta_edge**eta * (static.rigidity_edge / r0) ** delta
         if diffusion_break is not None:
             k_edge = k_edge * break_factor(static.rigidity_edge, *diffusion_break)
+        if low_break is not None:
+            k_edge = k_edge * low_break_factor(static.rigidity_edge, *low)
         kpp = (
             (4.0 / 3.0)
             * v_a_k**2

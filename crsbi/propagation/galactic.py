@@ -195,6 +195,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "break_rigidity": None,  # high-rigidity break of D_xx [GV]; None: one power law
     "break_delta": 0.15,  # slope change above the break: D_xx ~ R^(delta - break_delta)
     "break_smoothness": 0.05,  # smoothness s of the break (small: sharp)
+    "low_break_rigidity": None,  # low-rigidity break of D_xx [GV]; None: none
+    "low_break_slope": 0.0,  # slope delta_l of D_xx below it: D_xx ~ R^delta_l (0: plateau)
+    "low_break_smoothness": 0.05,  # smoothness s_l of the low break
     "q_C": 1.0,  # carbon-group source abundance, relative to the default
     "q_O": 1.0,  # O (and N, Ne, Mg, Si) source abundance, relative to the default
     "xi_Li": 1.0,  # scaling of production into Li from heavier elements
@@ -253,6 +256,27 @@ def _config(config: dict[str, Any]) -> dict[str, Any]:
                     f"{key} must be a finite float in ({low}, {high}]; got {out[key]!r} instead."
                 )
             out[key] = value
+    if out["low_break_rigidity"] is not None:
+        for key, low, high in (
+            ("low_break_rigidity", 0.0, np.inf),
+            ("low_break_slope", -3.0, 3.0),
+            ("low_break_smoothness", 0.0, 1.0),
+        ):
+            try:
+                value = float(out[key])
+            except (TypeError, ValueError):
+                raise TypeError(f"{key} must be a float; got {out[key]!r} instead.") from None
+            if not (np.isfinite(value) and low < value <= high):
+                raise ValueError(
+                    f"{key} must be a finite float in ({low}, {high}]; got {out[key]!r} instead."
+                )
+            out[key] = value
+        high_break = out["break_rigidity"]
+        if high_break is not None and out["low_break_rigidity"] >= high_break:
+            raise ValueError(
+                f"low_break_rigidity ({out['low_break_rigidity']!r} GV) must lie below "
+                f"break_rigidity ({high_break!r} GV)."
+            )
     for key in ("n_sub", "pad"):
         if int(out[key]) != out[key] or int(out[key]) < (1 if key == "n_sub" else 2):
             raise ValueError(
@@ -263,18 +287,22 @@ def _config(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _diffusion_break(cfg: dict[str, Any], static: Any) -> tuple[float, float, float] | None:
-    """``(R_b, Delta, s)`` of a configured diffusion break, checked against the grid."""
-    if cfg["break_rigidity"] is None:
+def _diffusion_break(
+    cfg: dict[str, Any], static: Any, prefix: str = ""
+) -> tuple[float, float, float] | None:
+    """``(R_b, Delta, s)`` (or ``(R_l, delta_l, s_l)``) of a break, checked against the grid."""
+    rigidity = cfg[f"{prefix}break_rigidity"]
+    if rigidity is None:
         return None
     output = static.rigidity[:, static.grid.output_index]
     low, high = float(output.min()), float(output.max())
-    if not low < cfg["break_rigidity"] < high:
+    if not low < rigidity < high:
         raise ValueError(
-            f"break_rigidity must lie inside the rigidities of the energy grid, "
-            f"({low:.3g}, {high:.3g}) GV; got {cfg['break_rigidity']!r} instead."
+            f"{prefix}break_rigidity must lie inside the rigidities of the energy grid, "
+            f"({low:.3g}, {high:.3g}) GV; got {rigidity!r} instead."
         )
-    return cfg["break_rigidity"], cfg["break_delta"], cfg["break_smoothness"]
+    shape = "slope" if prefix else "delta"
+    return rigidity, cfg[f"{prefix}break_{shape}"], cfg[f"{prefix}break_smoothness"]
 
 
 def check_galactic_params(theta: Any, model: str = "paper") -> np.ndarray:
@@ -559,7 +587,9 @@ def simulate_galactic(
     ``K = D0 beta^eta (R/R0)^delta`` and ``K_pp = 4 v_A^2 p^2 / [3 delta (4 - delta^2)
     (4 - delta) K]`` (Seo & Ptuskin 1994). With ``break_rigidity`` set, ``K`` is multiplied
     by ``[1 + (R/R_b)^(Delta/s)]^(-s)`` (Genolini et al. 2017): a hardening of the
-    secondary-to-primary ratios above ``R_b``. See ``docs/galactic.md``.
+    secondary-to-primary ratios above ``R_b``. With ``low_break_rigidity`` set, ``K`` is also
+    multiplied by ``[1 + (R_l/R)^((delta - delta_l)/s_l)]^s_l``: ``K ~ R^delta_l`` below ``R_l``
+    (Genolini et al. 2019). See ``docs/galactic.md``.
 
     Parameters
     ----------
@@ -577,7 +607,9 @@ def simulate_galactic(
         Keywords of :data:`DEFAULT_CONFIG`: gas (``h``, ``n_H``, ``n_He``, ``n_e``, ``T_e``),
         ``R0`` [GV], an optional high-rigidity diffusion break (``break_rigidity`` [GV],
         inside the grid's rigidities; ``break_delta`` in (0, 1]; ``break_smoothness`` in
-        (0, 1]), nuisance normalisations ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``, cross
+        (0, 1]), an optional low-rigidity break (``low_break_rigidity`` [GV], below
+        ``break_rigidity``; ``low_break_slope`` delta_l in (-3, 3]; ``low_break_smoothness``
+        in (0, 1]), nuisance normalisations ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``, cross
         sections (``cross_sections``, ``inelastic``), switches (``spallation``,
         ``energy_losses``, ``reacceleration``, ``decay``) and grid (``n_sub``, ``pad``).
 
@@ -637,6 +669,7 @@ def simulate_galactic(
         xi_li=cfg["xi_Li"],
         xi_be=cfg["xi_Be"],
         diffusion_break=_diffusion_break(cfg, static),
+        low_break=_diffusion_break(cfg, static, "low_"),
     )
     lis = FLUX_NORMALISATION * static.beta * densities
     names = tuple(name for name, _, _ in _solver.ISOTOPES)

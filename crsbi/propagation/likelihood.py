@@ -61,6 +61,11 @@ NUISANCE_BOUNDS: dict[str, tuple[float, float]] = {
     # model="break"); the smoothness is fixed (0.05) unless freed here
     **BREAK_BOUNDS,
     "break_smoothness": (0.01, 0.5),
+    # low-rigidity break (simulate_galactic's low_break_* keywords): R_l around the few-GV
+    # hint of Genolini et al. (2019), delta_l the slope of D_xx below it
+    "low_break_rigidity": (1.0, 30.0),
+    "low_break_slope": (-2.0, 1.0),
+    "low_break_smoothness": (0.01, 0.5),
 }
 
 
@@ -233,7 +238,9 @@ class SpectraLikelihood:
     free : sequence of str, default=()
         Nuisance parameters appended to theta after the model's parameters, from
         :data:`NUISANCE_BOUNDS` (``phi``, ``q_C``, ``q_O``, ``xi_Li``, ``xi_Be``, and the
-        diffusion break ``break_rigidity``, ``break_delta``, ``break_smoothness``; with
+        diffusion break ``break_rigidity``, ``break_delta``, ``break_smoothness``, the
+        low-rigidity break ``low_break_rigidity``, ``low_break_slope``,
+        ``low_break_smoothness``; with
         ``model="paper"`` freeing ``break_rigidity`` and ``break_delta`` here is the same
         fit with the parameters in a different order).
     sys_correlation_length : float or None, default=None
@@ -297,6 +304,16 @@ class SpectraLikelihood:
             raise ValueError(
                 f"{shape} free needs a diffusion break: free 'break_rigidity' too or fix it "
                 "in config (break_rigidity=... [GV])."
+            )
+        low_shape = [n for n in ("low_break_slope", "low_break_smoothness") if n in free]
+        if (
+            low_shape
+            and "low_break_rigidity" not in free
+            and config.get("low_break_rigidity") is None
+        ):
+            raise ValueError(
+                f"{low_shape} free needs a low-rigidity break: free 'low_break_rigidity' too or "
+                "fix it in config (low_break_rigidity=... [GV])."
             )
         overlap = [name for name in (*free, *base) if name in config]
         if overlap:

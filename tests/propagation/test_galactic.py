@@ -378,3 +378,49 @@ def test_wrong_parameter_vector_for_the_model_raises(theta, kwargs, match):
     if "break_rigidity" not in kwargs:
         with pytest.raises(ValueError, match=match):
             simulate_galactic_batch(np.array([theta, theta]), verbose=0, **kwargs)
+
+
+def test_low_break_factor_limits():
+    # [1 + (R_l/R)^(d/s)]^s: (R_l/R)^d far below, 2^s at, 1 far above R_l; d of either sign
+    rigidity = np.array([0.01, 5.0, 5e4])
+    for d in (0.8, -0.4):
+        factor = solver.low_break_factor(rigidity, 5.0, d, 0.05)
+        assert factor[0] == pytest.approx(500.0**d, rel=1e-9)
+        assert factor[1] == pytest.approx(2.0 ** (0.05 * np.sign(d)), rel=1e-12)
+        assert factor[2] == pytest.approx(1.0, abs=1e-9)
+    np.testing.assert_array_equal(solver.low_break_factor(rigidity, 5.0, 0.0, 0.05), 1.0)
+
+
+def test_low_rigidity_break_acts_below_its_rigidity_only():
+    # Pure diffusion: B/C = sigma / (escape + spallation) with escape = 2K/z_h, so raising K
+    # by f = (R_l/R)^(delta - delta_l) below R_l lowers B/C by a factor between 1/f (escape
+    # dominated) and 1 (spallation dominated); far above R_l nothing changes.
+    theta = np.array([8.0, 0.5, 1.0, 0.0, 4.0, 1.5, 2.4, 2.4, 3.5, 6.9])
+    bare = {"energy_losses": False, "reacceleration": False}
+    plain = simulate_galactic(theta, **bare)
+    low = {"low_break_rigidity": 5.0, "low_break_slope": -0.5, "low_break_smoothness": 0.05}
+    broken = simulate_galactic(theta, **low, **bare)
+
+    def bc(spectra, r):
+        return spectra.flux_at_rigidity(r, "B") / spectra.flux_at_rigidity(r, "C")
+
+    r = np.geomspace(1.0, 3.0, 5)
+    ratio = bc(broken, r) / bc(plain, r)
+    f = solver.low_break_factor(r, 5.0, 0.5 - (-0.5), 0.05)
+    assert np.all((ratio >= 1.0 / f * (1 - 1e-6)) & (ratio < 1.0))
+    assert ratio[0] < 0.5  # escape dominates enough for the break to show
+    high = np.geomspace(200.0, 2e3, 5)
+    np.testing.assert_allclose(bc(broken, high), bc(plain, high), rtol=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("config", "match"),
+    [
+        ({"low_break_rigidity": 1e-9}, "low_break_rigidity must lie inside"),
+        ({"low_break_rigidity": 5.0, "low_break_slope": 5.0}, "low_break_slope"),
+        ({"low_break_rigidity": 300.0, "break_rigidity": 200.0}, "must lie below"),
+    ],
+)
+def test_invalid_low_break_raises(config, match):
+    with pytest.raises(ValueError, match=match):
+        simulate_galactic(THETA, **config)

@@ -225,3 +225,18 @@ def test_real_measurements_lie_inside_the_grid():
     sets += [load_ams02(q, "energy") for q in ("Li", "Be", "B", "C", "O", "B/C")]
     sets += [load_voyager1(el) for el in ("Li", "Be", "B", "C", "N", "O")]
     assert len(SpectraLikelihood(sets, free=("phi",)).observed) > 300
+
+
+def test_low_rigidity_break_can_be_free():
+    bc = load_ams02("B/C").select(2, 2000)
+    free = ("low_break_rigidity", "low_break_slope")
+    like = SpectraLikelihood([bc], model="break", phi=0.6, free=free)
+    theta = np.r_[THETA, 250.0, 0.15, 4.0, -0.3]
+    fixed = SpectraLikelihood(
+        [bc], phi=0.6, break_rigidity=250.0, break_delta=0.15, low_break_rigidity=4.0,
+        low_break_slope=-0.3,
+    )  # fmt: skip
+    np.testing.assert_array_equal(like.predict(theta), fixed.predict(THETA))
+    assert like.high[-2:].tolist() == [30.0, 1.0]
+    with pytest.raises(ValueError, match="needs a low-rigidity break"):
+        SpectraLikelihood([bc], free=("low_break_slope",))
