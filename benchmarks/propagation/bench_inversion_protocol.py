@@ -50,8 +50,8 @@ real-data best fit.
 
 Usage::
 
-    python benchmarks/propagation/bench_inversion_protocol.py --quick   # a few minutes
-    python benchmarks/propagation/bench_inversion_protocol.py           # default sizes
+    python benchmarks/propagation/bench_inversion_protocol.py --quick   # ~1 min
+    python benchmarks/propagation/bench_inversion_protocol.py           # ~15 min (10 cached scan)
     python benchmarks/propagation/bench_inversion_protocol.py --n-scan 120000 --epochs 40
 
 Run with ``OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=1``; the scan and the
