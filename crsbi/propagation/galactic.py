@@ -241,12 +241,23 @@ def _config(config: dict[str, Any]) -> dict[str, Any]:
             bound = ">= 0" if low is not None else "> 0"
             raise ValueError(f"{key} must be a finite float {bound}; got {value!r} instead.")
         out[key] = value
-    if out["break_rigidity"] is not None:
-        for key, low, high in (
+    # each break: (R, shape, smoothness) keys and their half-open intervals (low, high]
+    breaks = (
+        (
             ("break_rigidity", 0.0, np.inf),
             ("break_delta", 0.0, 1.0),
             ("break_smoothness", 0.0, 1.0),
-        ):
+        ),
+        (
+            ("low_break_rigidity", 0.0, np.inf),
+            ("low_break_slope", -3.0, 3.0),
+            ("low_break_smoothness", 0.0, 1.0),
+        ),
+    )
+    for spec in breaks:
+        if out[spec[0][0]] is None:
+            continue
+        for key, low, high in spec:
             try:
                 value = float(out[key])
             except (TypeError, ValueError):
@@ -257,20 +268,6 @@ def _config(config: dict[str, Any]) -> dict[str, Any]:
                 )
             out[key] = value
     if out["low_break_rigidity"] is not None:
-        for key, low, high in (
-            ("low_break_rigidity", 0.0, np.inf),
-            ("low_break_slope", -3.0, 3.0),
-            ("low_break_smoothness", 0.0, 1.0),
-        ):
-            try:
-                value = float(out[key])
-            except (TypeError, ValueError):
-                raise TypeError(f"{key} must be a float; got {out[key]!r} instead.") from None
-            if not (np.isfinite(value) and low < value <= high):
-                raise ValueError(
-                    f"{key} must be a finite float in ({low}, {high}]; got {out[key]!r} instead."
-                )
-            out[key] = value
         high_break = out["break_rigidity"]
         if high_break is not None and out["low_break_rigidity"] >= high_break:
             raise ValueError(
