@@ -45,9 +45,11 @@ from crsbi.propagation.galactic import (
 __all__ = [
     "NUISANCE_BOUNDS",
     "SpectraLikelihood",
+    "check_observable_range",
     "chi2",
     "gaussian_log_likelihood",
     "predict_measurement",
+    "predict_observable",
 ]
 
 #: Allowed free nuisance parameters of :class:`SpectraLikelihood` and their boxes.
@@ -71,34 +73,151 @@ NUISANCE_BOUNDS: dict[str, tuple[float, float]] = {
 
 def _check_energy_range(measurement: Measurement, phi_max: float) -> None:
     """Raise if a measurement needs the model outside the simulator's energy grid."""
+    check_observable_range(
+        measurement.quantity,
+        measurement.x,
+        measurement.axis,
+        modulated=measurement.modulated,
+        phi_max=phi_max,
+        label=f"measurement {measurement.quantity!r} ({measurement.experiment})",
+    )
+
+
+def check_observable_range(
+    quantity: str,
+    x: Any,
+    axis: str,
+    *,
+    modulated: bool = True,
+    phi_max: float = 0.0,
+    label: str | None = None,
+) -> np.ndarray:
+    """Validate an observable of the simulator and the points it is asked at.
+
+    Parameters
+    ----------
+    quantity : str
+        Element flux (``"B"``) or ratio of two elements (``"B/C"``) of the elements the
+        simulator follows (Li, Be, B, C, N, O).
+    x : array-like of shape (n,)
+        Rigidities [GV] or kinetic energies per nucleon [GeV/n], finite and > 0.
+    axis : {"rigidity", "energy"}
+        Meaning of ``x``.
+    modulated : bool, default=True
+        Whether the points are seen through solar modulation (shifted up by ``Z phi / A``).
+    phi_max : float, default=0.0
+        Largest force-field potential [GV] the points will be modulated with.
+    label : str or None
+        Name of the observable in the error message.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        ``x`` as a float array.
+
+    Raises
+    ------
+    ValueError
+        If the quantity names other elements, the axis is unknown, ``x`` is not a finite
+        positive 1-D array, or the interstellar energies the points need lie outside the
+        simulator's grid (1e-3 - 1.1e5 GeV/n).
+
+    Examples
+    --------
+    >>> check_observable_range("B/C", [10.0, 1000.0], "rigidity", phi_max=1.5).shape
+    (2,)
+    """
+    label = label or f"observable {quantity!r}"
+    if axis not in ("rigidity", "energy"):
+        raise ValueError(f"axis must be 'rigidity' or 'energy'; got {axis!r}.")
+    names = str(quantity).split("/")
+    unknown = [el for el in names if el not in _solver.ELEMENT_Z]
+    if unknown or len(names) > 2:
+        raise ValueError(
+            f"{label} names elements {unknown or names} the simulator does not follow; "
+            f"expected a flux or a ratio of two of {tuple(_solver.ELEMENT_Z)}."
+        )
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size == 0 or not np.all(np.isfinite(x)) or np.any(x <= 0):
+        raise ValueError(
+            f"{label}: x must be a non-empty 1-D array of finite values > 0 "
+            f"({'GV' if axis == 'rigidity' else 'GeV/n'}); got shape {x.shape}."
+        )
     grid = energy_grid()
     low, high = float(grid[0]), float(grid[-1])
-    names = measurement.quantity.split("/")
-    unknown = [el for el in names if el not in _solver.ELEMENT_Z]
-    if unknown:
-        raise ValueError(
-            f"measurement {measurement.quantity!r} names elements {unknown} the simulator does "
-            f"not follow; expected fluxes or ratios of {tuple(_solver.ELEMENT_Z)}."
-        )
-    x = np.asarray(measurement.x, dtype=float)
     t_min, t_max = np.inf, -np.inf
     for _, z, a in _solver.ISOTOPES:
         if z not in [_solver.ELEMENT_Z[el] for el in names]:
             continue
-        if measurement.axis == "rigidity":
+        if axis == "rigidity":
             t = np.sqrt((x * z / a) ** 2 + _solver.M_NUCLEON**2) - _solver.M_NUCLEON
         else:
             t = x
-        shift = z * phi_max / a if measurement.modulated else 0.0
+        shift = z * phi_max / a if modulated else 0.0
         t_min, t_max = min(t_min, float(t.min())), max(t_max, float(t.max()) + shift)
     if t_min < low or t_max > high:
-        unit = "GV" if measurement.axis == "rigidity" else "GeV/n"
+        unit = "GV" if axis == "rigidity" else "GeV/n"
         raise ValueError(
-            f"measurement {measurement.quantity!r} ({measurement.experiment}) spans "
-            f"{float(x.min()):.4g}-{float(x.max()):.4g} {unit}, i.e. interstellar kinetic "
-            f"energies {t_min:.4g}-{t_max:.4g} GeV/n, outside the simulator's grid "
-            f"{low:.4g}-{high:.4g} GeV/n; drop the points outside it."
+            f"{label} spans {float(x.min()):.4g}-{float(x.max()):.4g} {unit}, i.e. "
+            f"interstellar kinetic energies {t_min:.4g}-{t_max:.4g} GeV/n, outside the "
+            f"simulator's grid {low:.4g}-{high:.4g} GeV/n; drop the points outside it."
         )
+    return x
+
+
+def predict_observable(
+    spectra: GalacticSpectra,
+    quantity: str,
+    x: Any,
+    axis: str = "rigidity",
+    phi: float | None = None,
+) -> np.ndarray:
+    """Model flux or ratio of simulated spectra at any rigidities or energies.
+
+    Parameters
+    ----------
+    spectra : GalacticSpectra
+        Simulated spectra (the local interstellar spectra are used).
+    quantity : str
+        Element (``"B"``, flux [per (m^2 s sr GV)] on the rigidity axis, [per (m^2 s sr
+        GeV/n)] on the energy axis) or ratio (``"B/C"``, ``"Li/C"``).
+    x : array-like of shape (n,)
+        Rigidities [GV] or kinetic energies per nucleon [GeV/n] where it is observed.
+    axis : {"rigidity", "energy"}, default="rigidity"
+        Meaning of ``x``.
+    phi : float or None
+        Force-field potential [GV]; ``None`` uses ``spectra.phi``, 0 gives the local
+        interstellar value.
+
+    Returns
+    -------
+    ndarray of shape (n,)
+
+    Examples
+    --------
+    >>> from crsbi.propagation.galactic import simulate_galactic
+    >>> s = simulate_galactic([5.0, 0.45, 1.0, 20.0, 5.0, 1.5, 2.35, 2.2, 3.5, 5.5])
+    >>> predict_observable(s, "Li/C", [10.0, 100.0], phi=0.0).shape
+    (2,)
+    """
+    phi = spectra.phi if phi is None else float(phi)
+    if axis == "rigidity":
+
+        def flux(el: str) -> np.ndarray:
+            return spectra.flux_at_rigidity(x, el, phi)
+
+    elif axis == "energy":
+
+        def flux(el: str) -> np.ndarray:
+            return spectra.flux_at(x, el, phi)
+
+    else:
+        raise ValueError(f"axis must be 'rigidity' or 'energy'; got {axis!r}.")
+    if "/" in quantity:
+        num, den = quantity.split("/")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return flux(num) / flux(den)
+    return flux(quantity)
 
 
 def predict_measurement(
@@ -134,25 +253,7 @@ def predict_measurement(
     phi = spectra.phi if phi is None else float(phi)
     if not measurement.modulated:
         phi = 0.0
-    if measurement.axis == "rigidity":
-
-        def flux(el: str) -> np.ndarray:
-            return spectra.flux_at_rigidity(measurement.x, el, phi)
-
-    elif measurement.axis == "energy":
-
-        def flux(el: str) -> np.ndarray:
-            return spectra.flux_at(measurement.x, el, phi)
-
-    else:
-        raise ValueError(
-            f"measurement.axis must be 'rigidity' or 'energy'; got {measurement.axis!r}."
-        )
-    if measurement.is_ratio:
-        num, den = measurement.quantity.split("/")
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return flux(num) / flux(den)
-    return flux(measurement.quantity)
+    return predict_observable(spectra, measurement.quantity, measurement.x, measurement.axis, phi)
 
 
 def _check_pair(model: Any, measurement: Measurement) -> np.ndarray:
@@ -399,11 +500,26 @@ class SpectraLikelihood:
         phi = extra.pop("phi", self.phi)
         return theta[:n_base], phi, extra
 
+    def simulate(self, theta: Any) -> GalacticSpectra:
+        """Simulate the spectra at theta (fixed configuration and nuisances applied).
+
+        Parameters
+        ----------
+        theta : array-like of shape (n_params,)
+            Parameters in :attr:`names` order.
+
+        Returns
+        -------
+        GalacticSpectra
+            With ``phi`` the draw's force-field potential (free or fixed).
+        """
+        params, phi, extra = self._split(theta)
+        return simulate_galactic(params, model=self.model, phi=phi, **self.config, **extra)
+
     def predict(self, theta: Any) -> np.ndarray:
         """Model values at all measured points, concatenated, shape (n_points,)."""
-        params, phi, extra = self._split(theta)
-        spectra = simulate_galactic(params, model=self.model, phi=phi, **self.config, **extra)
-        return np.concatenate([predict_measurement(spectra, m, phi) for m in self.measurements])
+        spectra = self.simulate(theta)
+        return np.concatenate([predict_measurement(spectra, m) for m in self.measurements])
 
     def chi2(self, theta: Any, x: Any = None) -> float:
         """Chi-square of theta against ``x`` (default: the measured values); inf outside the box."""

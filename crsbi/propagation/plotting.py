@@ -16,6 +16,7 @@ __all__ = [
     "plot_corner",
     "plot_predicted_spectra",
     "plot_predictive",
+    "plot_predictive_bands",
     "plot_spectra",
     "plot_spectrum",
     "plot_tau_histogram",
@@ -590,5 +591,97 @@ def plot_predictive(
         if measurement.is_ratio
         else f"x^{power:g} flux ({measurement.quantity})"
     )
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_predictive_bands(
+    bands: Any,
+    measurement: Any = None,
+    *,
+    power: float = 2.7,
+    color: str = "C0",
+    label: str | None = None,
+    ax: Any = None,
+) -> Any:
+    """Draw the posterior bands of one observable, optionally with a measurement.
+
+    Parameters
+    ----------
+    bands : PredictiveBands
+        From :func:`crsbi.propagation.predictive_bands`.
+    measurement : Measurement or None
+        Data of the same quantity and axis drawn on top (e.g. points never fitted).
+    power : float, default=2.7
+        Fluxes are multiplied by ``x**power`` (ratios are not).
+    color : str, default="C0"
+        Colour of the median and bands.
+    label : str or None
+        Legend label of the median (default: the quantity).
+    ax : matplotlib.axes.Axes or None
+        Axes to draw on; a new figure when ``None``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.propagation import Measurement, SpectraLikelihood, predictive_bands
+    >>> m = Measurement("B/C", "rigidity", np.array([10.0, 100.0]), np.array([0.2, 0.08]),
+    ...                 np.array([0.01, 0.005]), np.array([0.0, 0.0]), "toy", "")
+    >>> theta = np.array([[5.0, 0.45, 1.0, 20.0, 5.0, 1.5, 2.35, 2.2, 3.5, 5.5]])
+    >>> b = predictive_bands(SpectraLikelihood([m]), theta, "B/C", np.geomspace(5, 5e3, 20))
+    >>> ax = plot_predictive_bands(b, m)
+    """
+    import matplotlib.pyplot as plt
+
+    if measurement is not None and (
+        measurement.quantity != bands.quantity or measurement.axis != bands.axis
+    ):
+        raise ValueError(
+            f"measurement is {measurement.quantity!r} vs {measurement.axis}; the bands are "
+            f"{bands.quantity!r} vs {bands.axis}."
+        )
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3.6))
+    is_ratio = "/" in bands.quantity
+    scale = bands.x ** (0.0 if is_ratio else power)
+    for level, alpha in zip(sorted(bands.levels, reverse=True), (0.2, 0.35, 0.5), strict=False):
+        low, high = bands.bands[level]
+        ax.fill_between(
+            bands.x,
+            low * scale,
+            high * scale,
+            color=color,
+            alpha=alpha,
+            lw=0,
+            label=f"{level:.0%} posterior",
+        )
+    where = "" if bands.modulated else " (LIS)"
+    ax.plot(
+        bands.x,
+        bands.median * scale,
+        color=color,
+        lw=1.2,
+        label=label or f"median {bands.quantity}{where}",
+    )
+    if measurement is not None:
+        mscale = measurement.x ** (0.0 if is_ratio else power)
+        ax.errorbar(
+            measurement.x,
+            measurement.y * mscale,
+            yerr=measurement.error * mscale,
+            fmt="o",
+            ms=3,
+            color="k",
+            label=f"{measurement.experiment} {measurement.quantity}",
+        )
+    ax.set_xscale("log")
+    if not is_ratio:
+        ax.set_yscale("log")
+    ax.set_xlabel("R [GV]" if bands.axis == "rigidity" else "E_k [GeV/n]")
+    ax.set_ylabel(bands.quantity if is_ratio else f"x^{power:g} flux ({bands.quantity})")
     ax.legend(fontsize=7)
     return ax
