@@ -334,7 +334,8 @@ def main() -> None:
         f"predictive{suffix}_datasets",
         data_rows,
         results=RESULTS,
-        notes="Held-out data sets, predicted from the AMS-02 B/C posteriors of `predictive.md`.",
+        notes="Held-out data sets, predicted from the AMS-02 B/C posteriors of "
+        f"`predictive{suffix}.md`.",
     )
 
 
