@@ -563,27 +563,19 @@ def plot_predictive(
         _, ax = plt.subplots(figsize=(5, 3.6))
     x = measurement.x
     scale = x ** (0.0 if measurement.is_ratio else power)
-    for level, alpha in zip(sorted(check.levels, reverse=True), (0.2, 0.35, 0.5), strict=False):
-        low, high = check.data_bands[level][:, part]
-        ax.fill_between(
-            x,
-            low * scale,
-            high * scale,
-            color="C0",
-            alpha=alpha,
-            lw=0,
-            label=f"{level:.0%} predictive ({check.coverage[level]:.0%} of all points)",
-        )
-    ax.plot(x, check.median[part] * scale, color="C0", lw=1.2, label="median model")
-    ax.errorbar(
+    _draw_bands(
+        ax,
         x,
-        check.observed[part] * scale,
-        yerr=check.error[part] * scale,
-        fmt="o",
-        ms=3,
-        color="k",
-        label=f"{measurement.experiment} {measurement.quantity}",
+        {level: check.data_bands[level][:, part] for level in check.levels},
+        check.median[part],
+        scale,
+        color="C0",
+        band_label=lambda level: (
+            f"{level:.0%} predictive ({check.coverage[level]:.0%} of all points)"
+        ),
+        median_label="median model",
     )
+    _draw_data(ax, measurement, check.observed[part], check.error[part], scale)
     ax.set_xscale("log")
     ax.set_xlabel("R [GV]" if measurement.axis == "rigidity" else "E_k [GeV/n]")
     ax.set_ylabel(
@@ -648,36 +640,20 @@ def plot_predictive_bands(
         _, ax = plt.subplots(figsize=(5, 3.6))
     is_ratio = "/" in bands.quantity
     scale = bands.x ** (0.0 if is_ratio else power)
-    for level, alpha in zip(sorted(bands.levels, reverse=True), (0.2, 0.35, 0.5), strict=False):
-        low, high = bands.bands[level]
-        ax.fill_between(
-            bands.x,
-            low * scale,
-            high * scale,
-            color=color,
-            alpha=alpha,
-            lw=0,
-            label=f"{level:.0%} posterior",
-        )
     where = "" if bands.modulated else " (LIS)"
-    ax.plot(
+    _draw_bands(
+        ax,
         bands.x,
-        bands.median * scale,
+        bands.bands,
+        bands.median,
+        scale,
         color=color,
-        lw=1.2,
-        label=label or f"median {bands.quantity}{where}",
+        band_label=lambda level: f"{level:.0%} posterior",
+        median_label=label or f"median {bands.quantity}{where}",
     )
     if measurement is not None:
         mscale = measurement.x ** (0.0 if is_ratio else power)
-        ax.errorbar(
-            measurement.x,
-            measurement.y * mscale,
-            yerr=measurement.error * mscale,
-            fmt="o",
-            ms=3,
-            color="k",
-            label=f"{measurement.experiment} {measurement.quantity}",
-        )
+        _draw_data(ax, measurement, measurement.y, measurement.error, mscale)
     ax.set_xscale("log")
     if not is_ratio:
         ax.set_yscale("log")
@@ -685,3 +661,38 @@ def plot_predictive_bands(
     ax.set_ylabel(bands.quantity if is_ratio else f"x^{power:g} flux ({bands.quantity})")
     ax.legend(fontsize=7)
     return ax
+
+
+def _draw_bands(
+    ax: Any,
+    x: np.ndarray,
+    bands: dict[float, np.ndarray],
+    median: np.ndarray,
+    scale: np.ndarray,
+    *,
+    color: str,
+    band_label: Any,
+    median_label: str,
+) -> None:
+    """Central bands (widest first, lighter) and the median line, all times ``scale``."""
+    for level, alpha in zip(sorted(bands, reverse=True), (0.2, 0.35, 0.5), strict=False):
+        low, high = bands[level]
+        ax.fill_between(
+            x, low * scale, high * scale, color=color, alpha=alpha, lw=0, label=band_label(level)
+        )
+    ax.plot(x, median * scale, color=color, lw=1.2, label=median_label)
+
+
+def _draw_data(
+    ax: Any, measurement: Any, y: np.ndarray, error: np.ndarray, scale: np.ndarray
+) -> None:
+    """Measured points with error bars, times ``scale``, labelled by experiment and quantity."""
+    ax.errorbar(
+        measurement.x,
+        y * scale,
+        yerr=error * scale,
+        fmt="o",
+        ms=3,
+        color="k",
+        label=f"{measurement.experiment} {measurement.quantity}",
+    )
