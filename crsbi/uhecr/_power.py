@@ -66,7 +66,8 @@ def check_sky_maps(
     Raises
     ------
     ValueError
-        On a wrong number of dimensions, sizes, non-HEALPix pixel counts or NaN/inf.
+        On a wrong number of dimensions, sizes, non-HEALPix pixel counts, NaN/inf or
+        negative counts.
 
     Examples
     --------
@@ -108,6 +109,12 @@ def check_sky_maps(
     if len(array) == 0:
         raise ValueError(f"{name} is empty (shape {array.shape}); expected at least 1 map.")
     check_finite(array, name)
+    negative = array < 0
+    if negative.any():
+        raise ValueError(
+            f"Negative values in {name}: maps hold event counts >= 0. Got {int(negative.sum())} "
+            f"negative values, e.g. {float(array[negative][0])!r}."
+        )
     return array
 
 
@@ -165,8 +172,15 @@ class NullCalibratedTest:
     def _current_threshold(self) -> float:
         return getattr(self, "threshold_", self._default_threshold)
 
-    def calibrate(self, null_maps: Any, alpha: float | None = None) -> NullCalibratedTest:
+    def calibrate(
+        self, null_maps: Any, alpha: float | None = None, *, check_n_events: bool = True
+    ) -> NullCalibratedTest:
         """Calibrate the threshold on isotropic maps not used for training.
+
+        The null distribution holds for maps of the same event count ``N`` as the null
+        maps: when these all hold the same ``N`` it is stored as ``n_events_``, and
+        :meth:`p_value`, :meth:`decision_function`, :meth:`predict`, :meth:`power` and
+        :meth:`score` then refuse maps of another ``N``.
 
         Parameters
         ----------
@@ -176,16 +190,32 @@ class NullCalibratedTest:
             ``1 / alpha`` (e.g. 999 at ``alpha = 0.01``) makes the level exact.
         alpha : float or None
             Significance level in (0, 1); ``None`` uses the ``alpha`` parameter.
+        check_n_events : bool, default=True
+            Record the event count of the null maps and check that of the maps tested;
+            ``False`` (an explicit opt-out, e.g. for null maps of varying ``N``) sets
+            ``n_events_ = None`` and tests maps of any ``N``.
 
         Returns
         -------
         self
-            With ``null_statistics_`` (sorted), ``threshold_`` and ``alpha_`` set.
+            With ``null_statistics_`` (sorted), ``threshold_``, ``alpha_`` and
+            ``n_events_`` (``None`` when the null maps hold different ``N`` or with
+            ``check_n_events=False``) set.
+
+        Warns
+        -----
+        UserWarning
+            For tests with an ``exposure`` (:class:`~crsbi.uhecr.statistics.PowerSpectrumTest`,
+            :class:`~crsbi.uhecr.statistics.TopHatCountingTest`), when the null maps do not
+            follow that exposure (events where it is zero, or a sky distribution that
+            rejects it): the null maps were then simulated with another exposure and the
+            p-values of data would be near 0 or 1.
         """
         owner = type(self).__name__
         alpha = self.alpha if alpha is None else alpha
         check_interval(alpha, "alpha", owner, low=0, high=1, closed="neither")
         null = np.sort(np.asarray(self.statistic(null_maps), dtype=float))
+        self._check_null_maps(null_maps)
         if len(null) < math.ceil(1 / alpha - 1 - 1e-9):
             raise ValueError(
                 f"{owner}.calibrate needs at least 1/alpha - 1 = {math.ceil(1 / alpha - 1)} null "
@@ -194,7 +224,24 @@ class NullCalibratedTest:
         self.null_statistics_ = null
         self.alpha_ = float(alpha)
         self.threshold_ = null_threshold(null, alpha)
+        self.n_events_ = _common_total(null_maps) if check_n_events else None
         return self
+
+    def _check_null_maps(self, null_maps: Any) -> None:
+        """Warn when the null maps do not match the test (its exposure); a no-op here."""
+
+    def _check_tested_maps(self, X: Any) -> None:
+        """Refuse maps whose event count differs from the calibrated ``n_events_``."""
+        expected = getattr(self, "n_events_", None)
+        if expected is None:
+            return
+        totals = _event_totals(X)
+        if totals is None:
+            return
+        wrong = ~np.isclose(totals, expected, rtol=_N_RTOL, atol=_N_ATOL)
+        if wrong.any():
+            first = int(np.argmax(wrong))
+            raise ValueError(_n_events_message(type(self).__name__, expected, totals[first], first))
 
     def p_value(self, X: Any) -> np.ndarray:
         """P-value of each map under isotropy, from the calibrated null distribution.
@@ -212,9 +259,16 @@ class NullCalibratedTest:
         -------
         ndarray of shape (n_maps,)
             P-values in ``[1 / (n_null + 1), 1]``.
+
+        Raises
+        ------
+        ValueError
+            On NaN/inf or negative counts, or maps whose event count differs from the
+            calibrated ``n_events_`` (recalibrate for that ``N``).
         """
         check_is_fitted(self, "null_statistics_")
         t = np.asarray(self.statistic(X), dtype=float)
+        self._check_tested_maps(X)
         at_least = len(self.null_statistics_) - np.searchsorted(self.null_statistics_, t, "left")
         return (1.0 + at_least) / (len(self.null_statistics_) + 1.0)
 
@@ -231,8 +285,16 @@ class NullCalibratedTest:
         ndarray of shape (n_maps,)
             ``statistic(X) - threshold_`` (the uncalibrated default threshold before
             :meth:`calibrate`).
+
+        Raises
+        ------
+        ValueError
+            On NaN/inf or negative counts, or maps whose event count differs from the
+            calibrated ``n_events_`` (recalibrate for that ``N``).
         """
-        return np.asarray(self.statistic(X), dtype=float) - self._current_threshold()
+        t = np.asarray(self.statistic(X), dtype=float)
+        self._check_tested_maps(X)
+        return t - self._current_threshold()
 
     def predict(self, X: Any) -> np.ndarray:
         """Reject isotropy or not: ``classes_[1]`` where the statistic exceeds the threshold.
@@ -332,7 +394,11 @@ class NullCalibratedTest:
             :func:`crsbi.uhecr.sky.simulate_sky_maps` (the default).
         simulator_kwargs : dict or None
             Extra keyword arguments of the simulator (``nside``, ``n_channels``,
-            ``exposure``, ``energy_resolution``, ...).
+            ``exposure``, ``energy_resolution``, ...). For tests with an ``exposure``
+            parameter the maps are simulated with that exposure (passed to the default
+            simulator when ``exposure`` is not given here); a different ``exposure``
+            here raises a ``ValueError``, since the statistic weights the maps by the
+            exposure of the test and the null maps must follow it.
         fresh_maps : bool, default=False
             For tests trained over epochs (the CNN): simulate a new training set of
             ``n_maps`` maps per class for every epoch after the first, so the network
@@ -359,6 +425,7 @@ class NullCalibratedTest:
                 f"The 'fraction' parameter of {owner}.fit_simulated must be a float or sequence "
                 f"of floats in (0, 1]. Got {fraction!r} instead."
             )
+        simulator_kwargs = self._simulation_kwargs(simulator, simulator_kwargs)
         simulate = make_map_simulator(source, n_events, simulator, simulator_kwargs)
         if random_state is None:
             random_state = getattr(self, "random_state", None)
@@ -388,6 +455,38 @@ class NullCalibratedTest:
             "simulator_kwargs": dict(simulator_kwargs or {}),
         }
         return self
+
+    def _simulation_kwargs(
+        self, simulator: Callable[..., np.ndarray] | None, simulator_kwargs: dict | None
+    ) -> dict:
+        """Return the simulator keyword arguments with the test's exposure, if it has one.
+
+        The default simulator gets the test's exposure when none is given; a given one
+        must be the test's (compared as maps at the simulator's ``nside``).
+        """
+        kwargs = dict(simulator_kwargs or {})
+        exposure = getattr(self, "exposure", None)
+        if exposure is None:  # the test learns everything from the maps (CNN, likelihood ratio)
+            return kwargs
+        if "exposure" not in kwargs:
+            if simulator is None:
+                kwargs["exposure"] = exposure
+            return kwargs
+        from crsbi.uhecr._exposure import exposure_map
+        from crsbi.uhecr.statistics import resolve_exposure
+
+        nside = kwargs.get("nside", 32)
+        ours = resolve_exposure(exposure, nside)
+        theirs = exposure_map(kwargs["exposure"], nside, normalize="max")
+        if not np.allclose(ours, theirs, rtol=1e-6, atol=1e-9):
+            owner = type(self).__name__
+            raise ValueError(
+                f"{owner} weights the maps by its exposure {_label(exposure)} but the maps "
+                f"would be simulated with exposure {_label(kwargs['exposure'])}: null maps "
+                "of another exposure give p-values near 0 or 1 on data. Pass the same "
+                f"exposure to both ({owner}(exposure=...) and simulator_kwargs['exposure'])."
+            )
+        return kwargs
 
     def _fit_simulated_maps(
         self,
@@ -423,7 +522,8 @@ class NullCalibratedTest:
         Simulates maps with growing source fractions and counts rejections with the
         calibrated threshold (see :func:`find_minimal_fraction` for the search and the
         error). The calibration must match the maps: same ``n_events``, exposure and
-        channels as the null maps given to :meth:`calibrate`.
+        channels as the null maps given to :meth:`calibrate` (an ``n_events`` other than
+        the calibrated ``n_events_`` raises a ``ValueError``).
 
         Parameters
         ----------
@@ -467,6 +567,12 @@ class NullCalibratedTest:
         if simulator is None and simulator_kwargs is None:
             simulator = settings.get("simulator")
             simulator_kwargs = settings.get("simulator_kwargs")
+        simulator_kwargs = self._simulation_kwargs(simulator, simulator_kwargs)
+        calibrated = getattr(self, "n_events_", None)
+        if calibrated is not None and not np.isclose(
+            n_events, calibrated, rtol=_N_RTOL, atol=_N_ATOL
+        ):
+            raise ValueError(_n_events_message(owner, calibrated, n_events))
         alpha = self.alpha_ if alpha is None else alpha
         check_interval(alpha, "alpha", owner, low=0, high=1, closed="neither")
         check_interval(batch_size, "batch_size", owner, kind=int, low=1)
@@ -494,6 +600,46 @@ class NullCalibratedTest:
         result.n_events = int(n_events)
         result.source = source if isinstance(source, str) else getattr(source, "name", None)
         return result
+
+
+#: Relative and absolute tolerance on a map's event count (channel weights are float32).
+_N_RTOL, _N_ATOL = 1e-4, 1e-3
+
+
+def _label(exposure: Any) -> str:
+    """Short description of an exposure for messages (arrays are not printed)."""
+    return "map" if isinstance(exposure, np.ndarray) else repr(exposure)
+
+
+def _event_totals(X: Any) -> np.ndarray | None:
+    """Events per map (sum over all but the first axis), or ``None`` when X is not maps."""
+    array = np.asarray(X)
+    if array.ndim < 2 or array.dtype.kind not in "biuf" or len(array) == 0:
+        return None
+    return array.reshape(len(array), -1).sum(axis=1, dtype=np.float64)
+
+
+def _common_total(X: Any) -> float | int | None:
+    """Return the event count shared by all maps of X (an int when whole), else ``None``."""
+    totals = _event_totals(X)
+    if totals is None:
+        return None
+    mean = float(totals.mean())
+    if not np.all(np.isclose(totals, mean, rtol=_N_RTOL, atol=_N_ATOL)):
+        return None
+    whole = round(mean)
+    return int(whole) if math.isclose(mean, whole, rel_tol=_N_RTOL, abs_tol=_N_ATOL) else mean
+
+
+def _n_events_message(owner: str, expected: float, got: float, index: int | None = None) -> str:
+    where = "" if index is None else f" (map {index})"
+    return (
+        f"{owner} was calibrated on null maps of N = {expected:g} events but got N = "
+        f"{got:g}{where}: its threshold and p-values hold only for N = {expected:g}. "
+        f"Recalibrate on isotropic maps of N = {got:g} events (calibrate(null_maps), or "
+        f"fit_simulated(source, n_events={got:g}, ...)), or pass check_n_events=False to "
+        "calibrate to test maps of any N."
+    )
 
 
 def make_map_simulator(

@@ -98,6 +98,10 @@ callbacks, verbose
         network's 0.5 probability).
     alpha_ : float
         Level of the calibration.
+    n_events_ : int, float or None
+        Event count of the calibration maps; maps of another count are refused by
+        :meth:`p_value`, :meth:`predict` and the other calibrated methods (``None``: not
+        checked, see :meth:`calibrate`).
     simulation_ : dict
         Source, event count and simulator settings of :meth:`fit_simulated`.
     module_, history_, n_iter_, best_epoch_, device_
@@ -208,6 +212,7 @@ callbacks, verbose
         self._sphere_ = _is_sphere_module(self.module)
         if self._sphere_:  # the HEALPix network needs npix = 12 nside^2
             check_sky_maps(X[:1], n_channels=channels, name="X")
+            self._check_counts(X)
         check_classification_targets(y)
         target_type = type_of_target(y, input_name="y")
         if target_type != "binary":
@@ -226,7 +231,24 @@ callbacks, verbose
 
     def _validate_predict_data(self, X: Any) -> np.ndarray:
         X = self._flatten(X, reset=False)
-        return validate_data(self, X, dtype=_FLOATS, reset=False)
+        X = validate_data(self, X, dtype=_FLOATS, reset=False)
+        if self._sphere_:
+            self._check_counts(X)
+        return X
+
+    def _check_counts(self, X: np.ndarray) -> None:
+        """Refuse negative values in HEALPix count maps (NaN/inf are caught by sklearn).
+
+        Only the HEALPix network reads counts; a module on flattened features (e.g. an MLP)
+        accepts any real input.
+        """
+        negative = X < 0
+        if negative.any():
+            raise ValueError(
+                f"Negative values in data passed to {type(self).__name__}: maps hold event "
+                f"counts >= 0. Got {int(negative.sum())} negative values, e.g. "
+                f"{float(X[negative][0])!r}."
+            )
 
     def _module_shape(self, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
         if self._sphere_:

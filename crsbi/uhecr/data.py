@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import gzip
 import tarfile
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,6 +125,21 @@ def load_auger2022(min_energy_eev: float | None = None, *, path: str | Path | No
         Columns as arrays plus Galactic coordinates; ``total_exposure`` is that of the whole
         list (the energy cut does not change it).
 
+    Raises
+    ------
+    FileNotFoundError
+        When the file is missing.
+    ValueError
+        On a bad ``min_energy_eev`` or a corrupt list: not 9 columns, NaN/inf or
+        out-of-range coordinates (RA outside [0, 360], Dec outside [-90, 90], zenith outside
+        [0, 90] deg), energies <= 0 or negative exposures.
+
+    Warns
+    -----
+    UserWarning
+        When ``min_energy_eev`` lies below the smallest energy of the list (32 EeV for the
+        Auger 2022 list): the list is not complete there, the cut keeps every event.
+
     Examples
     --------
     >>> from crsbi.uhecr.data import load_auger2022
@@ -131,8 +147,18 @@ def load_auger2022(min_energy_eev: float | None = None, *, path: str | Path | No
     >>> len(events), events.total_exposure
     (2635, 121420.0)
     """
+    from crsbi.uhecr._binning import check_coordinates, check_energies
     from crsbi.uhecr._exposure import equatorial_to_galactic
 
+    if min_energy_eev is not None and (
+        isinstance(min_energy_eev, bool)
+        or not isinstance(min_energy_eev, int | float | np.integer | np.floating)
+        or not np.isfinite(min_energy_eev)
+        or min_energy_eev < 0
+    ):
+        raise ValueError(
+            f"min_energy_eev must be None or a non-negative number of EeV. Got {min_energy_eev!r}."
+        )
     if path is None:
         path = data_file("uhecr", AUGER2022_FILE)
     path = Path(path)
@@ -143,25 +169,45 @@ def load_auger2022(min_energy_eev: float | None = None, *, path: str | Path | No
         raise ValueError(
             f"{path} should have 9 columns (Yr JD UTC Th Ph RA Dec E Expo). Got {table.shape[1]}."
         )
-    l_deg, b_deg = equatorial_to_galactic(table[:, 5], table[:, 6])
+    owner = f"load_auger2022 ({path.name})"
+    ra_deg, dec_deg = check_coordinates(table[:, 5], table[:, 6], names=("RA", "Dec"), owner=owner)
+    energy = check_energies(table[:, 7], owner=owner)
+    for column, name, low, high in ((3, "zenith", 0.0, 90.0), (4, "azimuth", -np.inf, np.inf)):
+        values = table[:, column]
+        bad = ~np.isfinite(values) | (values < low) | (values > high)
+        if bad.any():
+            raise ValueError(
+                f"The {name} column of {owner} must hold finite angles in [{low:g}, {high:g}] "
+                f"deg. Got {int(bad.sum())} invalid values, e.g. {float(values[bad][0])!r}."
+            )
+    exposure = table[:, 8]
+    if not np.all(np.isfinite(exposure)) or np.any(exposure < 0):
+        raise ValueError(
+            f"The cumulative exposure column of {owner} must hold finite values >= 0 [km^2 sr yr]."
+        )
+    l_deg, b_deg = equatorial_to_galactic(ra_deg, dec_deg)
     events = AugerEvents(
         year=table[:, 0].astype(int),
         day=table[:, 1].astype(int),
         utc=table[:, 2].astype(np.int64),
         zenith_deg=table[:, 3],
         azimuth_deg=table[:, 4],
-        ra_deg=table[:, 5],
-        dec_deg=table[:, 6],
-        energy_eev=table[:, 7],
-        cumulative_exposure=table[:, 8],
+        ra_deg=ra_deg,
+        dec_deg=dec_deg,
+        energy_eev=energy,
+        cumulative_exposure=exposure,
         l_deg=l_deg,
         b_deg=b_deg,
-        total_exposure=float(table[:, 8].max()),
+        total_exposure=float(exposure.max()) if exposure.size else 0.0,
     )
     if min_energy_eev is not None:
-        if not np.isfinite(min_energy_eev) or min_energy_eev < 0:
-            raise ValueError(
-                f"min_energy_eev must be a non-negative number of EeV. Got {min_energy_eev!r}."
+        if energy.size and min_energy_eev < energy.min():
+            warnings.warn(
+                f"min_energy_eev={min_energy_eev!r} lies below the smallest energy of the list "
+                f"({energy.min():.4g} EeV): the list is not complete below it, so the cut keeps "
+                "every event but the sample is not all events above min_energy_eev.",
+                UserWarning,
+                stacklevel=2,
             )
         events = events.select(events.energy_eev >= min_energy_eev)
     return events

@@ -6,10 +6,12 @@ power and minimal-fraction machinery of :class:`crsbi.uhecr.anisotropy.Anisotrop
 
 - :class:`PowerSpectrumTest`: the angular power spectrum :math:`C_\ell` of the relative
   intensity map :math:`\delta_p = n_p / \bar n_p - 1` (counts over the expectation
-  from the exposure, summed over energy channels), standardised by its mean and
-  spread over isotropic realisations and summed over :math:`1 \le \ell \le \ell_{max}`
-  (``weighting="uniform"``, blind), or weighted by the expected signal
-  (``weighting="fisher"``: a diagonal linear discriminant trained on source maps).
+  from the exposure, summed over energy channels, 0 where the exposure is 0: an
+  exposure-weighted spectrum, so the field of view's edge adds no power), standardised
+  by its mean and spread over isotropic realisations and summed over
+  :math:`1 \le \ell \le \ell_{max}` (``weighting="uniform"``, blind), or weighted by the
+  expected signal (``weighting="fisher"``: a diagonal linear discriminant trained on source
+  maps).
 - :class:`TopHatCountingTest`: the binomial z-score of the event count in a disc
   (top-hat) around the source, :math:`z = (n - N w) / \sqrt{N w (1 - w)}` with ``w`` the
   exposure-weighted solid-angle fraction of the disc; the radius (and, optionally,
@@ -28,10 +30,12 @@ Maps are ``(n_maps, n_channels, npix)`` in NESTED order (or flattened to
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
+from scipy import stats
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
@@ -99,7 +103,9 @@ def relative_intensity(maps: Any, exposure: Any = "uniform") -> np.ndarray:
     r"""Relative intensity :math:`n_p / \bar n_p - 1` of energy-summed count maps.
 
     The expectation is :math:`\bar n_p = N \omega_p / \sum_q \omega_q` for ``N`` events in
-    the map and exposure :math:`\omega`; pixels without exposure are set to 0.
+    the pixels with exposure :math:`\omega_p > 0`; pixels without exposure are set to 0,
+    and events there (outside the support of the exposure, where isotropic maps of that
+    exposure have none) do not count in ``N``.
 
     Parameters
     ----------
@@ -125,7 +131,8 @@ def relative_intensity(maps: Any, exposure: Any = "uniform") -> np.ndarray:
     counts = maps.sum(axis=1)
     nside = math.isqrt(counts.shape[1] // 12)
     omega = resolve_exposure(exposure, nside)
-    expected = counts.sum(axis=1, keepdims=True) * omega / omega.sum()
+    inside = omega > 0
+    expected = counts[:, inside].sum(axis=1, keepdims=True) * omega / omega.sum()
     with np.errstate(divide="ignore", invalid="ignore"):
         delta = np.where(expected > 0, counts / expected - 1.0, 0.0)
     return delta
@@ -359,8 +366,8 @@ class _MapTest(NullCalibratedTest, ClassifierMixin, BaseEstimator):
 
         3-D maps are flattened to ``(n_maps, n_channels * npix)`` for scikit-learn's
         validation (sparse, complex, empty, NaN/inf input; ``n_features_in_``), then read
-        back with :func:`crsbi.uhecr._power.check_sky_maps`. ``fit`` (``reset=True``)
-        also rejects negative counts.
+        back with :func:`crsbi.uhecr._power.check_sky_maps`. Negative counts are
+        rejected in ``fit`` and in every method that scores maps.
         """
         owner = type(self).__name__
         if not reset:
@@ -390,9 +397,10 @@ class _MapTest(NullCalibratedTest, ClassifierMixin, BaseEstimator):
         elif not reset:
             channels = self.n_channels_
         flat = validate_data(self, X, reset=reset, dtype=np.float64, ensure_min_samples=min_maps)
-        if reset and np.any(flat < 0):
+        if np.any(flat < 0):
             raise ValueError(
-                f"Negative values in data passed to {owner}: maps hold event counts >= 0."
+                f"Negative values in data passed to {owner}: maps hold event counts >= 0. Got "
+                f"{int(np.sum(flat < 0))} negative values, e.g. {float(flat[flat < 0][0])!r}."
             )
         maps = check_sky_maps(flat, n_channels=channels, name="X", healpix=self._healpix)
         if reset:
@@ -405,6 +413,75 @@ class _MapTest(NullCalibratedTest, ClassifierMixin, BaseEstimator):
 
     def _check_alpha(self) -> None:
         check_interval(self.alpha, "alpha", type(self).__name__, low=0, high=1, closed="neither")
+
+    def _check_null_maps(self, null_maps: Any) -> None:
+        """Warn when the null maps do not follow the exposure of the test.
+
+        The summed null maps must put their events where the exposure is positive, in
+        proportion to it: checked on the 12 base pixels (a Pearson chi-square over the
+        base pixels with >= 5 expected events, the others merged), with a warning below
+        p = 1e-6.
+        """
+        omega = getattr(self, "exposure_", None)
+        if omega is None:
+            return
+        counts = self._maps(null_maps, reset=False).sum(axis=(0, 1))  # (npix,)
+        total = float(counts.sum())
+        if total <= 0:
+            return
+        owner = type(self).__name__
+        outside = float(counts[omega <= 0].sum())
+        advice = (
+            f"calibrate {owner} on isotropic maps simulated with its exposure "
+            "(simulate_sky_maps(..., exposure=...), or fit_simulated, which uses it), or give "
+            f"{owner} the exposure of the null maps: otherwise p-values of data are near 0 or 1."
+        )
+        if outside > 0:
+            warnings.warn(
+                f"{outside:g} of the {total:g} events of the null maps lie in pixels where the "
+                f"exposure of {owner} is zero: {advice}",
+                UserWarning,
+                stacklevel=3,
+            )
+            return
+        observed = counts.reshape(12, -1).sum(axis=1)
+        expected = total * omega.reshape(12, -1).sum(axis=1) / omega.sum()
+        small = expected < 5
+        if small.any():
+            observed = np.append(observed[~small], observed[small].sum())
+            expected = np.append(expected[~small], expected[small].sum())
+            keep = expected > 0
+            observed, expected = observed[keep], expected[keep]
+        if len(expected) < 2:
+            return
+        chi2 = float(np.sum((observed - expected) ** 2 / expected))
+        p_value = float(stats.chi2.sf(chi2, len(expected) - 1))
+        if p_value < 1e-6:
+            warnings.warn(
+                f"The null maps do not follow the exposure of {owner}: their events over the "
+                f"12 HEALPix base pixels give chi2 = {chi2:.1f} for {len(expected) - 1} dof "
+                f"(p = {p_value:.1e}) against it; {advice}",
+                UserWarning,
+                stacklevel=3,
+            )
+
+    def _check_tested_maps(self, X: Any) -> None:
+        """Check the event count (see ``calibrate``) and warn on events outside the exposure."""
+        super()._check_tested_maps(X)
+        omega = getattr(self, "exposure_", None)
+        if omega is None or np.all(omega > 0):
+            return
+        counts = self._maps(X, reset=False).sum(axis=1)[:, omega <= 0].sum(axis=1)
+        if np.any(counts > 0):
+            owner = type(self).__name__
+            warnings.warn(
+                f"{int(np.sum(counts > 0))} of {len(counts)} maps hold events in pixels where "
+                f"the exposure of {owner} is zero ({counts.sum():g} events in all): isotropic "
+                "null maps of that exposure never have events there. Check the coordinates, "
+                "frame and exposure of the data.",
+                UserWarning,
+                stacklevel=3,
+            )
 
     def _expected_failed_checks(self) -> dict[str, str]:
         """Scikit-learn common checks this test fails by design, with reasons."""
@@ -437,7 +514,10 @@ class PowerSpectrumTest(_MapTest):
     weighting : {"uniform", "fisher"}, default="uniform"
         How multipoles are combined.
     exposure : "uniform", str or array-like of shape (npix,), default="uniform"
-        Exposure of the experiment (see :func:`resolve_exposure`).
+        Exposure of the experiment (see :func:`resolve_exposure`), the one of the maps to
+        test: the statistic compares the counts with the expectation from it, and the null
+        maps must follow it (:meth:`fit_simulated` simulates them with it; :meth:`calibrate`
+        warns when they do not follow it).
     n_channels : int or None, default=None
         Channels of flattened 2-D input (1 when ``None``).
     alpha : float, default=0.01
@@ -453,7 +533,7 @@ class PowerSpectrumTest(_MapTest):
         Multipole weights.
     n_features_in_ : int
         ``n_channels * npix`` of the maps seen in ``fit``.
-    null_statistics_, threshold_, alpha_
+    null_statistics_, threshold_, alpha_, n_events_
         Set by :meth:`calibrate`.
 
     Examples
@@ -562,7 +642,10 @@ class TopHatCountingTest(_MapTest):
     radius_deg : None, float or sequence of float, default=None
         Disc radius in degrees; ``None`` fits it; a sequence is scanned.
     exposure : "uniform", str or array-like of shape (npix,), default="uniform"
-        Exposure of the experiment (see :func:`resolve_exposure`).
+        Exposure of the experiment (see :func:`resolve_exposure`), the one of the maps to
+        test: the statistic compares the counts with the expectation from it, and the null
+        maps must follow it (:meth:`fit_simulated` simulates them with it; :meth:`calibrate`
+        warns when they do not follow it).
     n_channels : int or None, default=None
         Channels of flattened 2-D input (1 when ``None``).
     alpha : float, default=0.01
@@ -578,7 +661,7 @@ class TopHatCountingTest(_MapTest):
         Radius or scanned radii in degrees.
     n_features_in_ : int
         ``n_channels * npix`` of the maps seen in ``fit``.
-    null_statistics_, threshold_, alpha_
+    null_statistics_, threshold_, alpha_, n_events_
         Set by :meth:`calibrate`.
 
     Examples
@@ -730,7 +813,7 @@ class LikelihoodRatioTest(_MapTest):
         i.e. where the Poisson likelihood ratio of the templates exceeds 1.
     n_features_in_ : int
         ``n_channels * npix`` of the maps seen in ``fit``.
-    null_statistics_, threshold_, alpha_
+    null_statistics_, threshold_, alpha_, n_events_
         Set by :meth:`calibrate`.
 
     Examples

@@ -67,3 +67,31 @@ def test_kalashev_interpolation_and_physics():
     assert np.all(np.diff(shares) < 0)
     with pytest.raises(ValueError, match="distance_mpc"):
         load_kalashev2019_spectra(30.0)
+
+
+def test_auger_events_bin_like_the_simulator():
+    """The list above 56 EeV bins without loss; the full list loses the events below the cut
+    (with a warning), as simulated maps hold only events above it."""
+    import warnings
+
+    from crsbi.uhecr.sky import events_to_maps
+
+    above = load_auger2022(56.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        maps = events_to_maps(
+            above.l_deg, above.b_deg, above.energy_eev, nside=16, n_channels=3, exposure="auger"
+        )
+    assert maps.sum() == pytest.approx(len(above), abs=1e-3)
+    full = load_auger2022()
+    n_below = int(np.sum(full.energy_eev < 56.0))
+    with pytest.warns(UserWarning, match=f"dropped {n_below} of {len(full)} events below"):
+        maps_full = events_to_maps(full.l_deg, full.b_deg, full.energy_eev, nside=16, n_channels=3)
+    np.testing.assert_allclose(maps_full, maps, atol=1e-5)
+    # at nside 8 one event sits in a pixel whose centre is outside the field of view
+    with pytest.warns(
+        UserWarning, match="1 of .* events fall in pixels where the exposure 'auger'"
+    ):
+        events_to_maps(
+            above.l_deg, above.b_deg, above.energy_eev, nside=8, n_channels=1, exposure="auger"
+        )
