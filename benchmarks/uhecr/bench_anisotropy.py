@@ -119,6 +119,7 @@ def fit_all(tests: dict, source: str, n_events: int, fractions, sim: dict, args,
 
 
 CACHE = CACHE_DIR / "anisotropy.jsonl"
+LENS_CACHE = CACHE_DIR / "lenses"
 RESULTS = results_dir(__file__)  # benchmarks/results/<domain>/
 #: Canonical source order (rows and seeds do not depend on the order given on the command line).
 SOURCES = ["CenA", "M82", "NGC253", "M87", "FornaxA"]
@@ -138,6 +139,7 @@ TESTS = [
 
 #: Config entries each baseline test depends on (its results survive a change of the CNN's).
 BASELINE_KEYS = (
+    "lens",
     "nside",
     "n_channels",
     "n_train_baseline",
@@ -156,7 +158,9 @@ TEST_KEYS = {
 
 def table_config(args: argparse.Namespace) -> dict:
     """Everything a table row depends on: rows are reused only under the same config."""
+    lens = {} if args.lens == "none" else {"lens": lens_config(args)}
     return {
+        **lens,
         "version": 3,
         "fresh_maps": args.fresh_maps,
         "nside": args.nside,
@@ -173,6 +177,46 @@ def table_config(args: argparse.Namespace) -> dict:
         "n_calibration": args.n_calibration,
         "n_maps": args.n_maps,
     }
+
+
+def lens_config(args: argparse.Namespace) -> dict:
+    """The Galactic lens of the sky simulator (``--lens``): field, grid, extra smearing."""
+    return {
+        "field": args.lens,
+        "nside": 32,
+        "rays_per_pixel": 4,
+        "rigidities": "default_rigidities()",
+        "smearing_deg_eev": args.lens_smearing,
+    }
+
+
+def make_deflection(args: argparse.Namespace):
+    """LensDeflection of ``--lens`` (built once, cached in benchmarks/.cache/lenses)."""
+    from crsbi.uhecr.lens import LensDeflection, build_lens
+
+    start = time.perf_counter()
+    lens = build_lens(args.lens, nside=32, rays_per_pixel=4, cache_dir=LENS_CACHE, verbose=1)
+    print(f"lens {args.lens}: {time.perf_counter() - start:.0f} s (0 when cached)", flush=True)
+    return LensDeflection(lens, smearing_deg_eev=args.lens_smearing)
+
+
+def report_name(args: argparse.Namespace) -> str:
+    return "anisotropy" if args.lens == "none" else f"anisotropy_{args.lens}"
+
+
+def deflection_note(args: argparse.Namespace) -> str:
+    if args.lens == "none":
+        return (
+            "Deflection: crsbi default (coherent shift 200 deg EeV Z/E towards the Galactic "
+            "plane + vMF smearing 60 deg EeV Z/E), not the JF12 field of the paper, so the "
+            "source images (and eta) differ from the paper's. "
+        )
+    return (
+        f"Deflection: the {args.lens} regular field as a lens (crsbi.uhecr.lens.build_lens, "
+        "nside 32, 4 rays per pixel, 20 rigidities 1-316 EV, back-tracked to 20 kpc) plus vMF "
+        f"smearing {args.lens_smearing:g} deg EeV Z/E for the turbulent field; source events "
+        "are kept with the lens magnification at their rigidity. "
+    )
 
 
 def _straddles(result: dict, n_maps: int) -> bool:
@@ -207,7 +251,7 @@ def load_cache(config: dict, path: Path = CACHE) -> tuple[dict, dict]:
                 name: results[name]
                 for name, keys in TEST_KEYS.items()
                 if name in results
-                and all(used.get(k) == config[k] for k in keys)
+                and all(used.get(k) == config.get(k) for k in keys)
                 and _straddles(results[name], config["n_maps"])
             }
             if kept:
@@ -299,7 +343,9 @@ def run_cell(
             cnn, cnn.statistic(maps), labels=("isotropic", f"{source}, eta = eta_min")
         )
         ax.set_title(f"CNN statistic, {source}, N = {n_events}")
-        ax.figure.savefig(RESULTS / "anisotropy_statistic.png", dpi=110, bbox_inches="tight")
+        ax.figure.savefig(
+            RESULTS / f"{report_name(args)}_statistic.png", dpi=110, bbox_inches="tight"
+        )
         plt.close(ax.figure)
     return {
         "source": source,
@@ -360,7 +406,7 @@ def report(args: argparse.Namespace, cells: dict) -> None:
         results = {k: result_from_dict(v) for k, v in cells[figure]["results"].items()}
         ax = plot_power_curves(results)
         ax.set_title(f"power at alpha = 0.01, {figure[0]}, N = {figure[1]}")
-        ax.figure.savefig(RESULTS / "anisotropy_power.png", dpi=110, bbox_inches="tight")
+        ax.figure.savefig(RESULTS / f"{report_name(args)}_power.png", dpi=110, bbox_inches="tight")
         plt.close(ax.figure)
     missing = [f"{s} N={n}" for s in args.sources for n in args.n_events if (s, n) not in cells]
     notes = (
@@ -384,17 +430,18 @@ def report(args: argparse.Namespace, cells: dict) -> None:
         f"per class; thresholds from {args.n_calibration} fresh isotropic maps (alpha = 0.01); "
         f"eta (power 0.95) from a bisection then {args.n_maps} maps per fraction at five "
         "fractions, probit fit. Errors are 1 sigma from the finite number of maps (parametric "
-        "bootstrap; not from the threshold or the training). Deflection: crsbi default "
-        "(coherent shift 200 deg EeV Z/E towards the Galactic plane + vMF smearing "
-        "60 deg EeV Z/E), not the JF12 field of the paper, so the source images (and eta) "
-        "differ from the paper's. Rows are cached in benchmarks/.cache/anisotropy.jsonl and "
+        "bootstrap; not from the threshold or the training). "
+        + deflection_note(args)
+        + "Rows are cached in benchmarks/.cache/anisotropy.jsonl and "
         "reused by reruns with the same config."
     )
-    write_report("anisotropy", rows, notes=notes, results=RESULTS)
+    write_report(report_name(args), rows, notes=notes, results=RESULTS)
 
 
 def table(args: argparse.Namespace) -> None:
     sim = {"nside": args.nside, "n_channels": args.n_channels, "exposure": "uniform"}
+    if args.lens != "none":
+        sim["deflection"] = make_deflection(args)
     config = table_config(args)
     cells, baselines = load_cache(config)
     todo = [(s, n) for s in args.sources for n in args.n_events]
@@ -458,6 +505,8 @@ def real_data(args: argparse.Namespace) -> None:
     events = load_auger2022(56.0)
     n_events = len(events)
     sim = {"nside": args.nside, "n_channels": args.n_channels, "exposure": "auger"}
+    if args.lens != "none":
+        sim["deflection"] = make_deflection(args)
     data = events_to_maps(
         events.l_deg, events.b_deg, events.energy_eev, nside=args.nside, n_channels=args.n_channels
     )[None]
@@ -484,9 +533,10 @@ def real_data(args: argparse.Namespace) -> None:
         f"(lat -35.2, zenith <= 80 deg), N = {n_events}, {args.n_calibration} null maps: "
         f"smallest attainable p = 1/{args.n_calibration + 1}. Not corrected for the 5 "
         "hypotheses tried. The fitted top-hat centre follows the simulated (deflected) source "
-        "image; the 'at source' variant is centred on the source and scans the radius."
+        "image; the 'at source' variant is centred on the source and scans the radius. "
+        + deflection_note(args)
     )
-    write_report("anisotropy_auger", rows, notes=notes, results=RESULTS)
+    write_report(f"{report_name(args)}_auger", rows, notes=notes, results=RESULTS)
     try:
         from crsbi.uhecr import plot_sky_map
 
@@ -497,7 +547,7 @@ def real_data(args: argparse.Namespace) -> None:
 
         hp.mollview(data[0].sum(axis=0), nest=True, title="Auger E >= 56 EeV")
         ax = plt.gca()
-    ax.figure.savefig(RESULTS / "anisotropy_auger_sky.png", dpi=110, bbox_inches="tight")
+    ax.figure.savefig(RESULTS / f"{report_name(args)}_auger_sky.png", dpi=110, bbox_inches="tight")
     plt.close(ax.figure)
 
 
@@ -532,6 +582,16 @@ def main() -> None:
     )
     parser.add_argument("--skip-table", action="store_true")
     parser.add_argument(
+        "--lens",
+        default="none",
+        choices=["none", "jf12", "jf12_planck", "pt11_bss", "pt11_ass"],
+        help="deflect source events through this Galactic field's lens (default: toy shift)",
+    )
+    parser.add_argument(
+        "--lens-smearing", type=float, default=60.0, help="turbulent vMF smearing, deg EeV Z/E"
+    )
+    parser.add_argument("--skip-throughput", action="store_true")
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="rewrite results/uhecr/anisotropy.{json,md} from this config's cached cells and exit",
@@ -542,7 +602,8 @@ def main() -> None:
     if args.report_only:
         report(args, load_cache(table_config(args))[0])
         return
-    throughput(args)
+    if not args.skip_throughput:
+        throughput(args)
     if not args.skip_table:
         table(args)
     if args.real_data:

@@ -13,9 +13,44 @@ from typing import Any
 
 import joblib
 
-__all__ = ["PersistenceMixin", "load", "save"]
+__all__ = ["PersistenceMixin", "atomic_write_bytes", "config_fingerprint", "load", "save"]
 
 _FORMAT = "crsbi-estimator"
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that ``path`` is either absent, old, or complete.
+
+    The bytes go to a temporary file in the same directory, are flushed to disk, and the
+    file is renamed over ``path`` (the resumable caches of the simulators use it, so a kill
+    never leaves a half-written result behind).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from crsbi.core.persistence import atomic_write_bytes
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "x.bin"
+    >>> atomic_write_bytes(target, b"abc")
+    >>> target.read_bytes()
+    b'abc'
+    """
+    from crsbi.core._campaign_store import _atomic_write_bytes
+
+    _atomic_write_bytes(Path(path), data)
+
+
+def config_fingerprint(config: dict[str, Any], seed: int = 0) -> str:
+    """Hex SHA-256 of ``seed`` and a JSON-like ``config`` (canonical form, key order ignored).
+
+    Examples
+    --------
+    >>> from crsbi.core.persistence import config_fingerprint
+    >>> config_fingerprint({"a": 1, "b": 2}) == config_fingerprint({"b": 2, "a": 1})
+    True
+    """
+    from crsbi.core._campaign_store import fingerprint
+
+    return fingerprint(seed, config).split(":", 1)[1]
 
 
 def save(estimator: Any, path: str | os.PathLike) -> None:

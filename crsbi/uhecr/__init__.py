@@ -1,6 +1,7 @@
 """Ultra-high-energy cosmic rays: sky maps and anisotropy tests.
 
-Mock sky maps (sources, exposure, deflection), event lists, HEALPix networks,
+Mock sky maps (sources, exposure, deflection), Galactic magnetic field models and lenses
+built by back-tracking, event lists, HEALPix networks,
 :class:`AnisotropyTest`, the classical anisotropy statistics, statistical power and minimal
 source fractions, sky plots.
 """
@@ -14,6 +15,7 @@ __all__ = [
     "AUGER2022_FILE",
     "DEFAULT_DEFLECTION",
     "EXPOSURES",
+    "GALACTIC_FIELDS",
     "KALASHEV2019_FILE",
     "LG_E_MIN",
     "SOURCES",
@@ -21,25 +23,34 @@ __all__ = [
     "AnisotropyTest",
     "AugerEvents",
     "Deflection",
+    "GalacticField",
+    "GalacticLens",
     "GroundArray",
     "HealpixCNN",
     "HealpixConv",
     "HealpixPool",
+    "JF12Field",
     "KalashevSpectra",
+    "LensDeflection",
     "LikelihoodRatioTest",
+    "PT11Field",
     "PowerLawComposition",
     "PowerSpectrumTest",
     "SkyEvents",
     "Source",
     "TopHatCountingTest",
+    "TurbulentField",
     "angular_power_spectra",
+    "build_lens",
     "charge_of_mass",
     "check_nside",
     "check_source",
+    "default_rigidities",
     "equatorial_to_galactic",
     "events_to_maps",
     "exposure_map",
     "find_minimal_fraction",
+    "galactic_field",
     "galactic_to_equatorial",
     "healpix_neighbours",
     "kalashev2019_distances",
@@ -60,6 +71,16 @@ __all__ = [
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
+    "GALACTIC_FIELDS": "crsbi.uhecr.gmf",
+    "GalacticField": "crsbi.uhecr.gmf",
+    "JF12Field": "crsbi.uhecr.gmf",
+    "PT11Field": "crsbi.uhecr.gmf",
+    "galactic_field": "crsbi.uhecr.gmf",
+    "GalacticLens": "crsbi.uhecr.lens",
+    "LensDeflection": "crsbi.uhecr.lens",
+    "TurbulentField": "crsbi.uhecr.lens",
+    "build_lens": "crsbi.uhecr.lens",
+    "default_rigidities": "crsbi.uhecr.lens",
     "AnisotropyTest": "crsbi.uhecr.anisotropy",
     "find_minimal_fraction": "crsbi.uhecr.anisotropy",
     "AUGER2022_FILE": "crsbi.uhecr.data",

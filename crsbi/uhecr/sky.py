@@ -11,8 +11,9 @@ isotropic ones, both seen through the experiment's exposure:
 - **source events** draw (E, A) from the propagated spectrum at the source distance
   (``composition="kalashev2019"``: Kalashev, Pshirkov & Zotov 2019 tables for A = 1..56,
   Z of the most stable isobar) or a power law with rigidity cut-off
-  (:class:`PowerLawComposition`); are deflected according to Z / E (:class:`Deflection`, or a
-  user callable); get a reconstructed energy ``lg E_rec = lg E + N(0, sigma_lgE)`` with
+  (:class:`PowerLawComposition`); are deflected according to Z / E (:class:`Deflection`, a
+  Galactic field's lens :class:`crsbi.uhecr.lens.LensDeflection`, or a user callable; events
+  it returns as NaN, e.g. from a lens's blind regions, are dropped); get a reconstructed energy ``lg E_rec = lg E + N(0, sigma_lgE)`` with
   ``sigma_lgE = energy_resolution / ln 10``; are kept when ``E_rec >= E_min`` and accepted with
   probability equal to the relative exposure of their arrival direction.
 
@@ -220,7 +221,12 @@ def _source_events(
                     f"The deflection callable must return two arrays of shape ({m},). "
                     f"Got {l_deg.shape} and {b_deg.shape}."
                 )
-        keep = (lg_rec >= lg_e_min) & (rng.random(m) < relative_exposure(exposure, l_deg, b_deg))
+        # a deflection returns NaN for events it does not let through (a lens's blind
+        # regions and demagnification, LensDeflection)
+        arrived = np.isfinite(l_deg) & np.isfinite(b_deg)
+        l_deg, b_deg = np.where(arrived, l_deg, 0.0), np.where(arrived, b_deg, 0.0)
+        accepted = rng.random(m) < relative_exposure(exposure, l_deg, b_deg)
+        keep = (lg_rec >= lg_e_min) & arrived & accepted
         tried += m
         have += int(keep.sum())
         acceptance = have / tried
@@ -450,8 +456,10 @@ def simulate_sky_maps(
     deflection : Deflection, callable or None, default=DEFAULT_DEFLECTION
         Galactic deflection of source events: a :class:`Deflection` (default: coherent shift
         200 deg EeV x Z/E towards the Galactic plane plus von Mises-Fisher smearing
-        60 deg EeV x Z/E), a callable ``(l_deg, b_deg, charge, energy_eev, rng) ->
-        (l_deg, b_deg)`` on arrays of shape (m,), or ``None`` for straight lines.
+        60 deg EeV x Z/E), a :class:`crsbi.uhecr.lens.LensDeflection` (a Galactic field
+        model's lens built by back-tracking, e.g. JF12), a callable ``(l_deg, b_deg, charge,
+        energy_eev, rng) -> (l_deg, b_deg)`` on arrays of shape (m,) that returns NaN for
+        events that do not reach the Earth, or ``None`` for straight lines.
     isotropic_index : float, default=5.1
         Spectral index of the isotropic background above ``E_min`` (> 1).
     random_state : None, int or numpy.random.Generator
