@@ -1,9 +1,9 @@
 """Ultra-high-energy cosmic rays: sky maps and anisotropy tests.
 
 Mock sky maps (sources, exposure, deflection), Galactic magnetic field models and lenses
-built by back-tracking, event lists, HEALPix networks,
-:class:`AnisotropyTest`, the classical anisotropy statistics, statistical power and minimal
-source fractions, sky plots.
+built by back-tracking, event lists, the unbinned blind and targeted top-hat scans, HEALPix
+networks, :class:`AnisotropyTest`, the classical anisotropy statistics, statistical power and
+minimal source fractions, sky plots.
 """
 
 from __future__ import annotations
@@ -13,15 +13,22 @@ from crsbi.core.lazy import lazy_exports
 __all__ = [
     "AUGER",
     "AUGER2022_FILE",
+    "AUGER_PHASE1_EXPOSURE",
+    "AUGER_TA",
+    "CEN_A_RA_DEC",
     "DEFAULT_DEFLECTION",
+    "DEFAULT_ENERGY_THRESHOLDS",
+    "DEFAULT_RADII",
     "EXPOSURES",
     "GALACTIC_FIELDS",
     "KALASHEV2019_FILE",
     "LG_E_MIN",
     "SOURCES",
+    "TA_EXPOSURE",
     "TELESCOPE_ARRAY",
     "AnisotropyTest",
     "AugerEvents",
+    "CombinedExposure",
     "Deflection",
     "GalacticField",
     "GalacticLens",
@@ -36,15 +43,18 @@ __all__ = [
     "PT11Field",
     "PowerLawComposition",
     "PowerSpectrumTest",
+    "ScanResult",
     "SkyEvents",
     "Source",
     "TopHatCountingTest",
     "TurbulentField",
     "angular_power_spectra",
+    "blind_scan",
     "build_lens",
     "charge_of_mass",
     "check_nside",
     "check_source",
+    "combined_exposure",
     "default_rigidities",
     "equatorial_to_galactic",
     "events_to_maps",
@@ -54,6 +64,7 @@ __all__ = [
     "galactic_to_equatorial",
     "healpix_neighbours",
     "kalashev2019_distances",
+    "lima_significance",
     "load_auger2022",
     "load_kalashev2019_spectra",
     "plot_power_curves",
@@ -62,15 +73,32 @@ __all__ = [
     "relative_exposure",
     "relative_intensity",
     "resolve_exposure",
+    "sample_exposure_directions",
     "sample_von_mises_fisher",
     "simulate_events",
     "simulate_sky_maps",
     "sommers_exposure",
+    "targeted_scan",
     "tophat_zscores",
+    "window_exposure_fraction",
 ]
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
+    "ScanResult": "crsbi.uhecr.scan",
+    "blind_scan": "crsbi.uhecr.scan",
+    "targeted_scan": "crsbi.uhecr.scan",
+    "lima_significance": "crsbi.uhecr.scan",
+    "window_exposure_fraction": "crsbi.uhecr.scan",
+    "sample_exposure_directions": "crsbi.uhecr.scan",
+    "CEN_A_RA_DEC": "crsbi.uhecr.scan",
+    "DEFAULT_ENERGY_THRESHOLDS": "crsbi.uhecr.scan",
+    "DEFAULT_RADII": "crsbi.uhecr.scan",
+    "CombinedExposure": "crsbi.uhecr._exposure",
+    "combined_exposure": "crsbi.uhecr._exposure",
+    "AUGER_TA": "crsbi.uhecr._exposure",
+    "AUGER_PHASE1_EXPOSURE": "crsbi.uhecr._exposure",
+    "TA_EXPOSURE": "crsbi.uhecr._exposure",
     "GALACTIC_FIELDS": "crsbi.uhecr.gmf",
     "GalacticField": "crsbi.uhecr.gmf",
     "JF12Field": "crsbi.uhecr.gmf",

@@ -22,9 +22,14 @@ import numpy as np
 
 __all__ = [
     "AUGER",
+    "AUGER_PHASE1_EXPOSURE",
+    "AUGER_TA",
     "EXPOSURES",
+    "TA_EXPOSURE",
     "TELESCOPE_ARRAY",
+    "CombinedExposure",
     "GroundArray",
+    "combined_exposure",
     "equatorial_to_galactic",
     "exposure_map",
     "galactic_to_equatorial",
@@ -355,3 +360,168 @@ def exposure_map(
         values = _model_map(model, nside, nest)
     total = values.sum() if normalize == "sum" else values.max()
     return values / total
+
+
+#: Integrated exposure of Auger phase one, 1 Jan 2004 - 31 Dec 2020 [km^2 sr yr]
+#: (Abreu et al. 2022, ApJ 935, 170: "122,000 km^2 sr yr"; the event list's last column
+#: ends at 121 420 for E >= 32 EeV, vertical + inclined).
+AUGER_PHASE1_EXPOSURE = 122_000.0
+#: Effective exposure of the Telescope Array surface-detector data set, May 2008 - May 2024
+#: [km^2 sr yr], as used in the joint Auger-TA full-sky analysis (ICRC 2025).
+TA_EXPOSURE = 19_500.0
+
+
+def _sommers_integral(model: GroundArray) -> float:
+    """Integral of the Sommers ``omega`` over the sphere, ``2 pi int omega(delta) d sin(delta)``."""
+    return _sommers_integral_cached(model.latitude_deg, model.max_zenith_deg)
+
+
+@functools.lru_cache(maxsize=32)
+def _sommers_integral_cached(latitude_deg: float, max_zenith_deg: float) -> float:
+    n = 200_000
+    z = -1.0 + (np.arange(n) + 0.5) * (2.0 / n)
+    omega = sommers_exposure(np.degrees(np.arcsin(z)), latitude_deg, max_zenith_deg)
+    return float(2.0 * np.pi * omega.sum() * (2.0 / n))
+
+
+@dataclass(frozen=True)
+class CombinedExposure:
+    """Directional exposure of several ground arrays added together (e.g. Auger + TA).
+
+    Each array's Sommers (2001) exposure is normalised to unit integral over the sphere and
+    weighted by the array's integrated exposure, so that the sum is the exposure per
+    steradian [km^2 yr] of the joint data set.
+
+    Parameters
+    ----------
+    arrays : tuple of GroundArray
+        The arrays (at least one).
+    integrated_exposures : tuple of float
+        Integrated exposure of each array [km^2 sr yr], positive, one per array.
+    name : str, default="combined"
+        Label used in plots and messages.
+
+    Examples
+    --------
+    >>> from crsbi.uhecr._exposure import AUGER_TA
+    >>> bool(AUGER_TA.directional_exposure(-90.0) > 0), AUGER_TA.max_declination_deg
+    (True, 90.0)
+    """
+
+    arrays: tuple[GroundArray, ...]
+    integrated_exposures: tuple[float, ...]
+    name: str = "combined"
+
+    def __post_init__(self) -> None:
+        arrays, weights = tuple(self.arrays), tuple(self.integrated_exposures)
+        if not arrays or not all(isinstance(a, GroundArray) for a in arrays):
+            raise ValueError(
+                f"CombinedExposure arrays must be a non-empty tuple of GroundArray. Got {arrays!r}."
+            )
+        if len(weights) != len(arrays) or not all(
+            np.isfinite(float(w)) and float(w) > 0 for w in weights
+        ):
+            raise ValueError(
+                "CombinedExposure integrated_exposures must hold one positive finite value "
+                f"[km^2 sr yr] per array ({len(arrays)}). Got {weights!r}."
+            )
+        object.__setattr__(self, "arrays", arrays)
+        object.__setattr__(self, "integrated_exposures", tuple(float(w) for w in weights))
+
+    @property
+    def total_exposure(self) -> float:
+        """Sum of the integrated exposures [km^2 sr yr]."""
+        return float(sum(self.integrated_exposures))
+
+    @property
+    def max_declination_deg(self) -> float:
+        """Northernmost declination seen by any array [deg]."""
+        return max(a.max_declination_deg for a in self.arrays)
+
+    @property
+    def min_declination_deg(self) -> float:
+        """Southernmost declination seen by any array [deg]."""
+        return min(a.min_declination_deg for a in self.arrays)
+
+    def directional_exposure(self, dec_deg: np.ndarray) -> np.ndarray:
+        """Exposure per steradian towards declinations ``dec_deg`` [km^2 yr].
+
+        Parameters
+        ----------
+        dec_deg : array_like
+            Declinations [deg].
+
+        Returns
+        -------
+        numpy.ndarray
+            Shape of ``dec_deg``; its integral over the sphere is :attr:`total_exposure`.
+        """
+        dec_deg = np.asarray(dec_deg, dtype=float)
+        total = np.zeros(dec_deg.shape)
+        for array, weight in zip(self.arrays, self.integrated_exposures, strict=True):
+            omega = sommers_exposure(dec_deg, array.latitude_deg, array.max_zenith_deg)
+            total = total + weight * omega / _sommers_integral(array)
+        return total
+
+    def fractions(self, dec_deg: np.ndarray) -> np.ndarray:
+        """Share of each array in the exposure towards ``dec_deg``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_arrays, *dec_deg.shape)
+            Non-negative, summing to 1 where the exposure is positive (0 elsewhere).
+        """
+        dec_deg = np.asarray(dec_deg, dtype=float)
+        parts = np.stack(
+            [
+                weight
+                * sommers_exposure(dec_deg, array.latitude_deg, array.max_zenith_deg)
+                / _sommers_integral(array)
+                for array, weight in zip(self.arrays, self.integrated_exposures, strict=True)
+            ]
+        )
+        total = parts.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, parts / np.where(total > 0, total, 1.0), 0.0)
+
+
+#: Auger phase one (122 000 km^2 sr yr) + Telescope Array (19 500 km^2 sr yr).
+AUGER_TA = CombinedExposure(
+    (AUGER, TELESCOPE_ARRAY), (AUGER_PHASE1_EXPOSURE, TA_EXPOSURE), name="Auger+TA"
+)
+
+
+def combined_exposure(
+    dec_deg: np.ndarray,
+    arrays: tuple[GroundArray, ...] = (AUGER, TELESCOPE_ARRAY),
+    integrated_exposures: tuple[float, ...] = (AUGER_PHASE1_EXPOSURE, TA_EXPOSURE),
+) -> np.ndarray:
+    """Exposure per steradian of several ground arrays together [km^2 yr].
+
+    The sum of the Sommers exposures of ``arrays``, each normalised to unit integral over
+    the sphere and weighted by its integrated exposure (see :class:`CombinedExposure`).
+
+    Parameters
+    ----------
+    dec_deg : array_like
+        Declinations [deg].
+    arrays : tuple of GroundArray, default=(AUGER, TELESCOPE_ARRAY)
+        The arrays.
+    integrated_exposures : tuple of float, default=(122000, 19500)
+        Their integrated exposures [km^2 sr yr] (Auger phase one; TA May 2008 - May 2024).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape of ``dec_deg``.
+
+    Examples
+    --------
+    >>> from crsbi.uhecr._exposure import combined_exposure
+    >>> north, south = combined_exposure([70.0, -70.0])
+    >>> bool(north > 0 and south > north)
+    True
+    """
+    return CombinedExposure(tuple(arrays), tuple(integrated_exposures)).directional_exposure(
+        dec_deg
+    )

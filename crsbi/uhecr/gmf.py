@@ -263,6 +263,14 @@ class GalacticField:
 
     Subclasses provide ``name`` (str), ``r_max_kpc`` (radius of the galactocentric
     sphere outside which the field is zero), :attr:`kernel` and :attr:`params`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crsbi.uhecr.gmf import GalacticField, galactic_field
+    >>> field = galactic_field("jf12")
+    >>> isinstance(field, GalacticField), field(np.zeros((2, 3))).shape
+    (True, (2, 3))
     """
 
     name: str

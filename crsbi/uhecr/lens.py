@@ -252,6 +252,13 @@ class GalacticLens:
         Name of the field model.
     config : dict
         Everything that defines the lens (field, turbulence, steps, grid).
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.lens import build_lens
+    >>> lens = build_lens("jf12", rigidities_ev=[60.0], nside=2, verbose=0)
+    >>> lens.n_rays, lens.magnification(0).shape, round(float(lens.magnification(0).mean()), 6)
+    (192, (48,), 1.0)
     """
 
     rigidities_ev: np.ndarray

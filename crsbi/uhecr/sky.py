@@ -13,9 +13,10 @@ isotropic ones, both seen through the experiment's exposure:
   Z of the most stable isobar) or a power law with rigidity cut-off
   (:class:`PowerLawComposition`); are deflected according to Z / E (:class:`Deflection`, a
   Galactic field's lens :class:`crsbi.uhecr.lens.LensDeflection`, or a user callable; events
-  it returns as NaN, e.g. from a lens's blind regions, are dropped); get a reconstructed energy ``lg E_rec = lg E + N(0, sigma_lgE)`` with
-  ``sigma_lgE = energy_resolution / ln 10``; are kept when ``E_rec >= E_min`` and accepted with
-  probability equal to the relative exposure of their arrival direction.
+  it returns as NaN, e.g. from a lens's blind regions, are dropped); get a reconstructed
+  energy ``lg E_rec = lg E + N(0, sigma_lgE)`` with ``sigma_lgE = energy_resolution / ln 10``;
+  are kept when ``E_rec >= E_min`` and accepted with probability equal to the relative
+  exposure of their arrival direction.
 
 Maps are in Galactic coordinates, NESTED pixel order, with ``n_channels`` energy channels of
 width ``channel_width`` in lg E starting at ``lg_e_min`` (the first channel extends down to
