@@ -300,12 +300,23 @@ def _sommers_max(model: GroundArray) -> float:
     return float(sommers_exposure(grid, model.latitude_deg, model.max_zenith_deg).max())
 
 
+#: Sub-pixels per axis over which :func:`exposure_map` averages a model exposure.
+_SUBPIXELS = 4
+
+
 @functools.lru_cache(maxsize=32)
 def _model_map_cached(model: GroundArray | None, nside: int, nest: bool) -> np.ndarray:
     import healpy
 
-    l_deg, b_deg = healpy.pix2ang(nside, np.arange(12 * nside**2), nest=nest, lonlat=True)
+    # the mean over 4 x 4 sub-pixels: the share of the pixel's solid angle weighted by the
+    # exposure, so a pixel the field of view only partly covers keeps a non-zero exposure
+    # (events there are possible) instead of taking its centre's value
+    fine = nside * _SUBPIXELS
+    l_deg, b_deg = healpy.pix2ang(fine, np.arange(12 * fine**2), nest=True, lonlat=True)
     values = relative_exposure(model if model is not None else "uniform", l_deg, b_deg)
+    values = values.reshape(12 * nside**2, _SUBPIXELS**2).mean(axis=1)
+    if not nest:
+        values = healpy.reorder(values, n2r=True)
     values.setflags(write=False)
     return values
 
@@ -337,7 +348,8 @@ def exposure_map(
     Returns
     -------
     numpy.ndarray of float64, shape (12 * nside**2,)
-        Exposure evaluated at the pixel centres.
+        Exposure averaged over each pixel (4 x 4 sub-pixels), so pixels on the edge of the
+        field of view keep the share of exposure they have.
 
     Examples
     --------

@@ -88,10 +88,10 @@ def test_auger_events_bin_like_the_simulator():
     with pytest.warns(UserWarning, match=f"dropped {n_below} of {len(full)} events below"):
         maps_full = events_to_maps(full.l_deg, full.b_deg, full.energy_eev, nside=16, n_channels=3)
     np.testing.assert_allclose(maps_full, maps, atol=1e-5)
-    # at nside 8 one event sits in a pixel whose centre is outside the field of view
-    with pytest.warns(
-        UserWarning, match="1 of .* events fall in pixels where the exposure 'auger'"
-    ):
+    # at nside 8 one event sits in a pixel whose centre is outside the field of view: the
+    # pixel-averaged exposure still covers it (null maps can put events there too)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
         events_to_maps(
             above.l_deg, above.b_deg, above.energy_eev, nside=8, n_channels=1, exposure="auger"
         )
