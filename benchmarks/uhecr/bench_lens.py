@@ -166,15 +166,22 @@ def figures(lens) -> None:
 PAPER_500 = {"CenA": 4.2, "M82": 4.4, "NGC253": 3.2, "M87": 5.4, "FornaxA": 3.8}
 
 
-def eta_rows(lenses: dict, n_events: int = 500) -> list[dict]:
+def eta_rows(lenses: dict, n_events: int = 500, smearings: list | None = None) -> list[dict]:
+    """LR minimal fractions per deflection model; with ``smearings``, JF12 at each smearing."""
     from crsbi.uhecr import LikelihoodRatioTest
 
-    deflections = {"toy (crsbi default)": None}
-    deflections.update(
-        {name: LensDeflection(lens, smearing_deg_eev=60.0) for name, lens in lenses.items()}
-    )
-    if "jf12" in lenses:  # how much the turbulent smearing matters
-        deflections["jf12 without smearing"] = LensDeflection(lenses["jf12"])
+    if smearings:
+        deflections = {
+            f"jf12 smearing {value:g}": LensDeflection(lenses["jf12"], smearing_deg_eev=value)
+            for value in smearings
+        }
+    else:
+        deflections = {"toy (crsbi default)": None}
+        deflections.update(
+            {name: LensDeflection(lens, smearing_deg_eev=60.0) for name, lens in lenses.items()}
+        )
+        if "jf12" in lenses:  # how much the turbulent smearing matters
+            deflections["jf12 without smearing"] = LensDeflection(lenses["jf12"])
     rows = []
     for i, (source, paper) in enumerate(PAPER_500.items()):
         row = {"source": source, "N": n_events, "paper CNN eta %": paper}
@@ -205,8 +212,27 @@ def main() -> None:
     parser.add_argument("--fields", nargs="+", default=FIELDS, choices=FIELDS)
     parser.add_argument("--turbulence", action="store_true")
     parser.add_argument("--eta", action="store_true", help="LR minimal fractions per field")
+    parser.add_argument(
+        "--eta-smearing",
+        type=float,
+        nargs="+",
+        help="instead: JF12 LR minimal fractions at these vMF smearings [deg EeV Z/E] "
+        "(lens_eta_smearing.md)",
+    )
     args = parser.parse_args()
     build_lens("jf12", rigidities_ev=[100.0], nside=1, verbose=0)  # compile
+    if args.eta_smearing:  # only the smearing study (lens.md is left as it is)
+        lens = build_lens("jf12", nside=32, cache_dir=CACHE_DIR / "lenses", verbose=0)
+        write_report(
+            "lens_eta_smearing",
+            eta_rows({"jf12": lens}, smearings=args.eta_smearing),
+            notes=(
+                "As lens_eta.md (likelihood-ratio reference, N = 500, nside 8), with the JF12 "
+                "lens and vMF smearing of the given deg EeV Z/E for the turbulent field."
+            ),
+            results=RESULTS,
+        )
+        return
     rows, notes, lenses = [], [], {}
     for name in args.fields:
         field_rows, lens, seconds = lens_rows(name)
@@ -240,19 +266,21 @@ def main() -> None:
                 verbose=0,
             )
             seconds = time.perf_counter() - start
-            regular = lenses.get("jf12")
-            reference = ""
-            if regular is not None:
-                k = int(np.argmin(np.abs(np.log(regular.rigidities_ev / rigidity))))
-                reference = (
-                    f" (regular only at {regular.rigidities_ev[k]:.1f} EV: "
-                    f"{np.nanmedian(regular.deflection_deg(k)):.2f})"
-                )
+            regular = build_lens("jf12", rigidities_ev=[rigidity], nside=32, verbose=0)
+            # per-ray angle between the exit directions with and without the turbulent
+            # field: the turbulent deflection itself (in the extragalactic sky)
+            cos = np.sum(lens.exit_directions[0] * regular.exit_directions[0], axis=1)
+            separation = np.degrees(np.arccos(np.clip(cos, -1.0, 1.0)))
             notes.append(
                 f"JF12 + turbulence (TurbulentField(), 64 waves, coherence 0.1 kpc, steps "
                 f"<= 25 pc) at {rigidity:g} EV: {seconds:.0f} s per rigidity "
                 f"(x 20 = {20 * seconds / 60:.0f} min), median deflection "
-                f"{np.nanmedian(lens.deflection_deg(0)):.2f} deg{reference}"
+                f"{np.nanmedian(lens.deflection_deg(0)):.2f} deg (regular only "
+                f"{np.nanmedian(regular.deflection_deg(0)):.2f}); turbulent part (per-ray "
+                f"angle to the regular-only exit): median {np.nanmedian(separation):.2f} deg, "
+                f"rms {np.sqrt(np.nanmean(separation**2)):.2f} deg, i.e. "
+                f"{rigidity * np.nanmedian(separation):.0f} deg EV as median x R (the vMF "
+                f"smearing 60 deg EeV Z/E has median 60 x 1.18 / R deg)"
             )
             print(notes[-1], flush=True)
     notes.append(
