@@ -142,3 +142,59 @@ else:
         f"{len(events)} events; Cen A counting test: centre {np.round(counting.center_, 1)}, "
         f"radius {counting.radii_[0]:.0f} deg, p = {counting.p_value(data)[0]:.3f}"
     )
+
+# %% [markdown]
+# ## A real Galactic field: the JF12 lens
+# The toy deflection above shifts each event towards the Galactic plane by 200 deg EeV Z/E.
+# `build_lens` back-tracks anti-particles from the Earth through the Jansson & Farrar (2012)
+# field for a grid of rigidities; `LensDeflection` then draws each source event's arrival
+# direction from the lensed image at its rigidity (and drops the events the lens
+# demagnifies). Quick mode uses a coarse lens; the benchmark uses nside 32 and 20 rigidities.
+
+# %%
+from crsbi.uhecr.lens import LensDeflection, build_lens
+
+lens = build_lens(
+    "jf12",
+    rigidities_ev=[3.0, 10.0, 30.0, 100.0] if not FULL else None,
+    nside=8 if not FULL else 32,
+    verbose=0,
+)
+for k, rigidity in enumerate(lens.rigidities_ev):
+    print(
+        f"R = {rigidity:6.1f} EV: median deflection {np.median(lens.deflection_deg(k)):5.1f} deg, "
+        f"blind sky {100 * np.mean(lens.magnification(k) == 0):4.1f} %"
+    )
+lensed = simulate_sky_maps(
+    2,
+    n_events=N_EVENTS,
+    source="CenA",
+    fraction=0.3,
+    deflection=LensDeflection(lens, smearing_deg_eev=60.0),
+    random_state=0,
+    **SIM,
+)
+print("lensed maps:", lensed.shape)
+
+# %% [markdown]
+# ## The standard unbinned analysis: a blind top-hat scan
+# Auger's own search: every direction, top-hat radius and energy threshold, Li & Ma
+# significance, and a post-trial p-value from isotropic data sets of the same exposure and
+# energies. Quick mode scans a coarse grid with a few mock data sets.
+
+# %%
+try:
+    from crsbi.uhecr import load_auger2022, targeted_scan
+
+    events = load_auger2022()
+except (ImportError, FileNotFoundError) as error:
+    print("Auger data not available:", error)
+else:
+    cen_a = targeted_scan(
+        events.ra_deg,
+        events.dec_deg,
+        events.energy_eev,
+        n_mocks=2000 if FULL else 200,
+        random_state=0,
+    )
+    print(cen_a.summary())
