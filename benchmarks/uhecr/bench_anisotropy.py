@@ -368,6 +368,7 @@ def report(args: argparse.Namespace, cells: dict) -> None:
     """Write results/uhecr/anisotropy.{json,md} and the power-curve figure from all cached cells."""
     keys = sorted(cells, key=lambda k: (SOURCES.index(k[0]), k[1]))
     rows, n_floor, n_finite, n_reachable, n_high = [], 0, 0, 0, 0
+    n_paper, n_paper_lr = 0, 0
     for source, n_events in keys:
         res = cells[(source, n_events)]["results"]
         row = {
@@ -397,6 +398,11 @@ def report(args: argparse.Namespace, cells: dict) -> None:
             ratio, ratio_err = _ratio(res["CNN"], res[PS_HIGH])
             row[f"CNN / PS{HIGH_NSIDE}"] = f"{ratio:.2f} +- {ratio_err:.2f}"
             n_high += bool(ratio <= 0.5)
+        paper = paper_eta(source, n_events)
+        row["CNN / paper"] = round(res["CNN"]["eta"] / paper, 2)
+        row["LR / paper"] = round(res["likelihood ratio"]["eta"] / paper, 2)
+        n_paper += bool(res["CNN"]["eta"] <= 1.15 * paper)
+        n_paper_lr += bool(res["likelihood ratio"]["eta"] <= 1.15 * paper)
         row["CNN train s"] = round(cells[(source, n_events)]["timings_s"]["CNN"], 1)
         rows.append(row)
     if not rows:
@@ -410,7 +416,9 @@ def report(args: argparse.Namespace, cells: dict) -> None:
         plt.close(ax.figure)
     missing = [f"{s} N={n}" for s in args.sources for n in args.n_events if (s, n) not in cells]
     notes = (
-        f"{len(rows)} cells; the CNN needs at most half the power-spectrum eta (CNN / PS <= 0.5) "
+        f"{len(rows)} cells; the CNN's eta is within 1.15x of the paper's Table 1 (or below) in "
+        f"{n_paper} of {len(rows)}, the likelihood-ratio reference's in {n_paper_lr}. "
+        f"The CNN needs at most half the power-spectrum eta (CNN / PS <= 0.5) "
         f"in {n_floor} of {n_finite}; the binned likelihood ratio with the known source image "
         f"(a near-optimal reference, Neyman-Pearson for Poisson counts, templates from "
         f"{args.n_train_lr} maps per class) does in {n_reachable}: where LR / PS > 0.5 no test "

@@ -166,7 +166,14 @@ def figures(lens) -> None:
 PAPER_500 = {"CenA": 4.2, "M82": 4.4, "NGC253": 3.2, "M87": 5.4, "FornaxA": 3.8}
 
 
-def eta_rows(lenses: dict, n_events: int = 500, smearings: list | None = None) -> list[dict]:
+def eta_rows(
+    lenses: dict,
+    n_events: int = 500,
+    smearings: list | None = None,
+    nside: int = 8,
+    n_train: int = 10000,
+    sources: list | None = None,
+) -> list[dict]:
     """LR minimal fractions per deflection model; with ``smearings``, JF12 at each smearing."""
     from crsbi.uhecr import LikelihoodRatioTest
 
@@ -184,9 +191,11 @@ def eta_rows(lenses: dict, n_events: int = 500, smearings: list | None = None) -
             deflections["jf12 without smearing"] = LensDeflection(lenses["jf12"])
     rows = []
     for i, (source, paper) in enumerate(PAPER_500.items()):
+        if sources and source not in sources:
+            continue
         row = {"source": source, "N": n_events, "paper CNN eta %": paper}
         for name, deflection in deflections.items():
-            sim = {"nside": 8, "n_channels": 15, "exposure": "uniform"}
+            sim = {"nside": nside, "n_channels": 15, "exposure": "uniform"}
             if deflection is not None:
                 sim["deflection"] = deflection
             test = LikelihoodRatioTest()
@@ -195,7 +204,7 @@ def eta_rows(lenses: dict, n_events: int = 500, smearings: list | None = None) -
                 source,
                 n_events,
                 tuple(min(guess * f, 1.0) for f in (1, 1.5, 2, 2.5)),
-                n_maps=10000,
+                n_maps=n_train,
                 n_calibration=999,
                 simulator_kwargs=sim,
                 random_state=1000 * i + n_events,
@@ -212,6 +221,9 @@ def main() -> None:
     parser.add_argument("--fields", nargs="+", default=FIELDS, choices=FIELDS)
     parser.add_argument("--turbulence", action="store_true")
     parser.add_argument("--eta", action="store_true", help="LR minimal fractions per field")
+    parser.add_argument("--eta-nside", type=int, default=8)
+    parser.add_argument("--eta-n-train", type=int, default=10000)
+    parser.add_argument("--eta-sources", nargs="+", choices=sorted(PAPER_500))
     parser.add_argument(
         "--eta-smearing",
         type=float,
@@ -223,12 +235,20 @@ def main() -> None:
     build_lens("jf12", rigidities_ev=[100.0], nside=1, verbose=0)  # compile
     if args.eta_smearing:  # only the smearing study (lens.md is left as it is)
         lens = build_lens("jf12", nside=32, cache_dir=CACHE_DIR / "lenses", verbose=0)
+        suffix = "" if args.eta_nside == 8 else f"_nside{args.eta_nside}"
         write_report(
-            "lens_eta_smearing",
-            eta_rows({"jf12": lens}, smearings=args.eta_smearing),
+            f"lens_eta_smearing{suffix}",
+            eta_rows(
+                {"jf12": lens},
+                smearings=args.eta_smearing,
+                nside=args.eta_nside,
+                n_train=args.eta_n_train,
+                sources=args.eta_sources,
+            ),
             notes=(
-                "As lens_eta.md (likelihood-ratio reference, N = 500, nside 8), with the JF12 "
-                "lens and vMF smearing of the given deg EeV Z/E for the turbulent field."
+                f"As lens_eta.md (likelihood-ratio reference, N = 500), at nside "
+                f"{args.eta_nside} with templates from {args.eta_n_train} maps per class, with "
+                "the JF12 lens and vMF smearing of the given deg EeV Z/E for the turbulent field."
             ),
             results=RESULTS,
         )
