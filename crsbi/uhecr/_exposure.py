@@ -480,7 +480,7 @@ class CombinedExposure:
 
         Returns
         -------
-        numpy.ndarray of shape (n_arrays, *dec_deg.shape)
+        numpy.ndarray of shape ``(n_arrays, *dec_deg.shape)``
             Non-negative, summing to 1 where the exposure is positive (0 elsewhere).
         """
         dec_deg = np.asarray(dec_deg, dtype=float)

@@ -597,7 +597,7 @@ class ScanResult:
         resolution : int, default=360
             RA samples of the raster.
         vmax : float or None
-            Colour limit; the largest |sigma| when ``None``.
+            Colour limit; the largest ``abs(sigma)`` when ``None``.
         mark : sequence of (label, ra_deg, dec_deg)
             Directions to mark with a star.
 
