@@ -772,7 +772,7 @@ def test_invalid_parameter_arrays(tmp_path, kwargs, match):
 
 KILL_SCRIPT = textwrap.dedent(
     """
-    import os, sys, time
+    import glob, os, sys, time
     from functools import partial
 
     from crsbi.core.campaign import BoxPrior, Campaign
@@ -780,6 +780,9 @@ KILL_SCRIPT = textwrap.dedent(
 
 
     def slow_gaussian(theta, *, random_state=None, delay=0.0):
+        hold = os.environ.get("HOLD_AT_CHUNKS")
+        if hold and len(glob.glob(os.path.join(sys.argv[1], "chunks", "chunk_*.h5"))) >= int(hold):
+            time.sleep(60)  # never store more than HOLD_AT_CHUNKS chunks, however late the kill
         time.sleep(delay)
         return simulate_gaussian_linear(theta, noise_std=0.1, random_state=random_state)
 
@@ -864,16 +867,18 @@ def test_kill_minus_nine_at_any_moment_then_resume_is_bit_identical(tmp_path):
     rng = np.random.default_rng(2024)
     done, partial_kills = 0, 0
 
-    # 1. during start-up or the first chunks, at a random moment
-    proc = _launch(script, path)
+    # 1. during start-up or the first chunks, at a random moment (at most 2 chunks get stored)
+    proc = _launch(script, path, HOLD_AT_CHUNKS="2")
     time.sleep(rng.uniform(0.0, 0.8))
     _kill(proc)
     if (path / "manifest.json").exists():
         done = _check_store(path, done)
 
-    # 2. after k chunks are stored, plus a random fraction of a chunk's time
+    # 2. after k chunks are stored, plus a random fraction of a chunk's time; the process holds
+    #    once k + 1 chunks are stored, so a starved test process (loaded CI machine) cannot let the
+    #    campaign run to completion before the kill
     for k in (2, 4, 7):
-        proc = _launch(script, path)
+        proc = _launch(script, path, HOLD_AT_CHUNKS=str(k + 1))
         deadline = time.monotonic() + 30
         while len(store.completed_chunks(path)) < k and proc.poll() is None:
             assert time.monotonic() < deadline, "the campaign made no progress"
