@@ -111,6 +111,9 @@ class CRFluidResult:
         ``gas_dissipation`` (shock and grid dissipation of kinetic energy, the residual
         ``injected - cr_gain - Delta(kinetic + isothermal)``); the isothermal sink is
         ``streaming_heating + gas_dissipation``. Energies in ``rho_0 c_s^2 L^d``.
+        With streaming, ``streaming_iterations`` (mean Picard iterations per row and step of
+        the nonlinear streaming solve, cumulative) and ``streaming_unconverged`` (row solves
+        that stopped at the iteration cap, cumulative).
     params : dict
         The resolved parameters (preset, kappa, streaming, eta, beta, mach, resolution, ndim,
         injection rate, eddy time, Alfven speed, ...).
