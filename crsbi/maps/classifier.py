@@ -12,6 +12,7 @@ tests and demos (:func:`make_spectral_cubes` the matching 3-D cubes).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,12 @@ import torch
 from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_consistent_length, validate_data
+from sklearn.utils.validation import (
+    check_array,
+    check_consistent_length,
+    check_is_fitted,
+    validate_data,
+)
 from torch import nn
 
 from crsbi.core.base import BaseNeuralEstimator
@@ -37,21 +43,55 @@ __all__ = [
 
 _FLOATS = [np.float64, np.float32]
 
+_TABULAR_CHECKS: tuple[str, ...] = (
+    "check_classifier_data_not_an_array",
+    "check_classifiers_classes",
+    "check_classifiers_one_label",
+    "check_classifiers_train",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_pipeline_consistency",
+    "check_readonly_memmap_input",
+    "check_supervised_y_2d",
+)
+
+OUT_OF_RANGE_FRACTION = 0.05
+"""Warn when more than this fraction of the pixel values passed to a fitted classifier lie
+outside the 0.1-99.9 percentile range of its training pixels (in-distribution: ~0.2 %)."""
+
 
 class TransportClassifier(ClassifierMixin, BaseNeuralEstimator):
     """CNN classifier of density images into cosmic-ray transport classes.
 
     Accepts images ``(n_samples, H, W)`` or their flattened form ``(n_samples, H * W)`` with
-    ``image_shape=(H, W)``. Flattened input without ``image_shape`` is read as one-row images
-    ``(1, n_features)`` (a 1-D profile), which keeps the estimator usable in generic
-    scikit-learn tooling. Training defaults follow the paper: AdamW, learning rate 1e-3
-    (5e-4 for flattened power spectra), weight decay 1e-4, batch 64, cross-entropy, random
-    horizontal and vertical flips of each training batch.
+    ``image_shape=(H, W)``. Flattened input without ``image_shape`` must hold square images
+    (``n_features = H^2``); anything else raises, and 1-D profiles (flattened power spectra)
+    need ``image_shape=(1, n_features)``. Images need at least 2 pixels. A fitted classifier
+    warns when the images it is given look unlike its training images (more than
+    ``OUT_OF_RANGE_FRACTION`` of the pixel values outside the training range: raw density
+    given to a model trained on equalised maps, say). Training defaults follow the paper:
+    AdamW, learning rate 1e-3 (5e-4 for flattened power spectra), weight decay 1e-4, batch 64,
+    cross-entropy, random horizontal and vertical flips of each training batch.
 
     Parameters
     ----------
     image_shape : tuple (H, W) or None, default=None
-        Shape of each image when ``X`` is 2-D.
+        Shape of each image when ``X`` is 2-D; ``None`` reads 2-D ``X`` as square images.
     flip_augmentation : bool, default=True
         Flip each training image at random (p = 1/2 per axis, redrawn every batch); off at
         prediction time.
@@ -76,6 +116,8 @@ callbacks, verbose
         ``H * W``.
     temperature_ : float
         Softmax temperature (1.0 unless calibrated).
+    input_range_ : tuple of float
+        0.1 and 99.9 percentiles of the training pixel values (for the out-of-range warning).
     module_, history_, n_iter_, best_epoch_, device_
         See :class:`crsbi.core.base.BaseNeuralEstimator`; ``module_`` is
         ``Sequential(RandomFlip2d, network)`` with ``flip_augmentation=True``.
@@ -140,21 +182,37 @@ callbacks, verbose
     def _resolve_image_shape(self, X: np.ndarray) -> tuple[int, int]:
         owner = type(self).__name__
         if X.ndim == 3:
-            return (int(X.shape[1]), int(X.shape[2]))
-        if self.image_shape is None:
-            return (1, int(X.shape[1]))
-        shape = self.image_shape
-        if (
-            not isinstance(shape, (tuple, list))
-            or len(shape) != 2
-            or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape)
-            or math.prod(shape) != X.shape[1]
-        ):
+            shape = (int(X.shape[1]), int(X.shape[2]))
+        elif self.image_shape is None:
+            n = int(X.shape[1])
+            side = math.isqrt(n)
+            if side * side != n or side < 2:
+                raise ValueError(
+                    f"{owner} reads 2-D X as flattened square images (n_samples, H * H); X has "
+                    f"{n} features, not the square of an integer >= 2. Pass "
+                    f"image_shape=(H, W), e.g. image_shape=(1, {n}) for 1-D profiles such as "
+                    "flattened power spectra, or X of shape (n_samples, H, W)."
+                )
+            shape = (side, side)
+        else:
+            shape = self.image_shape
+            if (
+                not isinstance(shape, (tuple, list))
+                or len(shape) != 2
+                or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in shape)
+                or math.prod(shape) != X.shape[1]
+            ):
+                raise ValueError(
+                    f"The 'image_shape' parameter of {owner} must be a pair (H, W) with H * W "
+                    f"equal to the {X.shape[1]} features of X. Got {shape!r} instead."
+                )
+            shape = (int(shape[0]), int(shape[1]))
+        if shape[0] * shape[1] < 2:
             raise ValueError(
-                f"The 'image_shape' parameter of {owner} must be a pair (H, W) with H * W equal "
-                f"to the {X.shape[1]} features of X. Got {shape!r} instead."
+                f"{owner} needs images of at least 2 pixels; got images of shape {shape} "
+                "(n_features = 1)."
             )
-        return (int(shape[0]), int(shape[1]))
+        return shape
 
     def _check_X(self, X: Any, *, reset: bool, y: Any = None) -> Any:
         owner = type(self).__name__
@@ -183,6 +241,18 @@ callbacks, verbose
             )
         if y is not None:
             return validate_data(self, X, y, dtype=_FLOATS, ensure_min_samples=2, reset=reset)
+        if not reset and ndim == 2 and hasattr(self, "image_shape_"):
+            shape = tuple(np.shape(X))
+            expected = self.n_features_in_
+            if shape[1] != expected:
+                single = shape == tuple(self.image_shape_)
+                raise ValueError(
+                    f"X has {shape[1]} features, but {owner} is expecting {expected} features "
+                    f"as input: it was fitted on images of shape {tuple(self.image_shape_)}, so "
+                    f"X must be (n_samples, {self.image_shape_[0]}, {self.image_shape_[1]}) or "
+                    f"(n_samples, {expected}); got X of shape {shape}."
+                    + (" A single image? Pass X[np.newaxis]." if single else "")
+                )
         return validate_data(self, X, dtype=_FLOATS, reset=reset)
 
     def _validate_fit_data(self, X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -201,11 +271,44 @@ callbacks, verbose
                 f"({self.classes_[0]!r})."
             )
         encoded = encoder.transform(y)
+        values = np.asarray(X, dtype=float).ravel()
+        if values.size > 1_000_000:  # percentiles of a fixed subsample: same range every fit
+            values = values[:: values.size // 1_000_000 + 1]
+        low, high = np.percentile(values, [0.1, 99.9])
+        self.input_range_ = (float(low), float(high))
         self._fit_cache = (X, encoded)
         return X, encoded
 
     def _validate_predict_data(self, X: Any) -> np.ndarray:
-        return self._check_X(X, reset=False)
+        X = self._check_X(X, reset=False)
+        self._warn_out_of_range(X)
+        return X
+
+    def _warn_out_of_range(self, X: np.ndarray) -> None:
+        bounds = getattr(self, "input_range_", None)
+        if bounds is None or X.size == 0:
+            return
+        low, high = bounds
+        width = high - low
+        values = np.asarray(X)
+        outside = float(np.mean((values < low - 0.01 * width) | (values > high + 0.01 * width)))
+        if outside > OUT_OF_RANGE_FRACTION:
+            warnings.warn(
+                f"{type(self).__name__}: {100 * outside:.0f} % of the pixel values of X lie "
+                f"outside the range of the training images [{low:.3g}, {high:.3g}] (0.1-99.9 "
+                "percentiles); were they preprocessed as in fit (e.g. log10 and histogram "
+                "equalisation)? Predictions on such images are extrapolations.",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    def _check_known_labels(self, y: np.ndarray) -> None:
+        unknown = np.setdiff1d(np.unique(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y holds labels {unknown.tolist()} not seen in fit; classes_ are "
+                f"{self.classes_.tolist()}."
+            )
 
     # ------------------------------------------------------------- network
     def _module_shape(self, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
@@ -298,12 +401,7 @@ callbacks, verbose
         X = self._prepare_predict(X)
         y = np.asarray(y)
         check_consistent_length(X, y)
-        unknown = np.setdiff1d(np.unique(y), self.classes_)
-        if len(unknown):
-            raise ValueError(
-                f"y holds labels {unknown.tolist()} not seen in fit; classes_ are "
-                f"{self.classes_.tolist()}."
-            )
+        self._check_known_labels(y)
         index = np.searchsorted(self.classes_, y)
         self.temperature_ = _fit_temperature(self._logits(X), index)
         return self
@@ -357,6 +455,28 @@ callbacks, verbose
         log_proba = self.predict_log_proba(X)
         return self.classes_[np.argmax(log_proba, axis=1)]
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean accuracy on ``(X, y)``; labels not seen in fit raise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, H, W) or (n_samples, H * W)
+            Images.
+        y : array-like of shape (n_samples,)
+            True labels, all in ``classes_``.
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the samples.
+
+        Returns
+        -------
+        float
+            Fraction of correct predictions (weighted).
+        """
+        check_is_fitted(self, "module_")
+        y = np.asarray(y)
+        self._check_known_labels(y)
+        return super().score(X, y, sample_weight=sample_weight)
+
     @property
     def network_(self) -> nn.Module:
         """The trained CNN without the augmentation wrapper."""
@@ -366,7 +486,13 @@ callbacks, verbose
         return module
 
     def _expected_failed_checks(self) -> dict[str, str]:
-        return {}
+        """Scikit-learn common checks this classifier fails by design, with reasons."""
+        return dict.fromkeys(
+            _TABULAR_CHECKS,
+            "reads 2-D X as flattened square images: the check's X of 3, 5 or 10 features "
+            "(not a square number) is rejected; tests/test_common.py runs every check on the "
+            "classifier behind a transformer that makes rows one-row images",
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -384,7 +510,16 @@ def _fit_temperature(logits: torch.Tensor, target: np.ndarray) -> float:
     def nll(log_t: float) -> float:
         return float(nn.functional.cross_entropy(logits / math.exp(log_t), target_t))
 
-    result = minimize_scalar(nll, bounds=(math.log(1e-2), math.log(1e2)), method="bounded")
+    low, high = math.log(1e-2), math.log(1e2)
+    result = minimize_scalar(nll, bounds=(low, high), method="bounded")
+    if min(result.x - low, high - result.x) < 0.01:
+        warnings.warn(
+            f"The fitted softmax temperature {math.exp(result.x):.3g} sits at its bound "
+            "[0.01, 100]: the confidence of these logits could not be calibrated (too few "
+            "held-out samples, or a model no better than chance on them).",
+            UserWarning,
+            stacklevel=3,
+        )
     return float(math.exp(result.x))
 
 

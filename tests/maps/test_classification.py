@@ -1,13 +1,19 @@
 """Tests of crsbi.maps.classifier: TransportClassifier and the Table 2 report."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from sklearn.metrics import accuracy_score, precision_recall_fscore_support
 
-from crsbi.maps.classifier import TransportClassifier, classification_table, make_spectral_images
+from crsbi.maps.classifier import (
+    TransportClassifier,
+    _fit_temperature,
+    classification_table,
+    make_spectral_images,
+)
 
 SLOPES = {"CR_Diff_Fiducial": -4.0, "CR_Advect": -3.0, "MHD": -2.0}
 FAST = {
@@ -116,9 +122,14 @@ def test_temperature_scaling_lowers_held_out_nll():
     model = TransportClassifier(**params, validation_fraction=0.0).fit(X, y)
     before = model.predict_proba(X_test)
     labels_before = model.predict(X_test)
-    model.calibrate_temperature(X_val, y_val)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.calibrate_temperature(X_val, y_val)
     after = model.predict_proba(X_test)
     assert model.temperature_ > 1.0  # overconfident network cooled down
+    # T reaches the bound 100 for some seeds (no signal at all), and then says so
+    at_bound = model.temperature_ > 99.0
+    assert at_bound == any("sits at its bound" in str(w.message) for w in caught)
     assert np.array_equal(model.predict(X_test), labels_before)  # argmax unchanged
     assert _nll(after, y_test, model.classes_) < _nll(before, y_test, model.classes_)
     with pytest.raises(ValueError, match="not seen in fit"):
@@ -131,7 +142,23 @@ def test_temperature_scaling_parameter_needs_validation():
         TransportClassifier(temperature_scaling=True, validation_fraction=0.0).fit(X, y)
     params = {**FAST, "max_epochs": 2}
     model = TransportClassifier(temperature_scaling=True, validation_fraction=0.3, **params)
-    assert model.fit(X, y).temperature_ > 0
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "The fitted softmax temperature")  # 3 validation maps
+        assert model.fit(X, y).temperature_ > 0
+
+
+def test_temperature_at_its_bound_warns():
+    target = np.zeros(20, dtype=int)
+    right = torch.tensor([[0.05, -0.05]] * 20)  # always right: sharper is always better
+    with pytest.warns(UserWarning, match="sits at its bound"):
+        assert _fit_temperature(right, target) == pytest.approx(0.01, rel=0.02)
+    wrong = torch.tensor([[-3.0, 3.0]] * 20)  # always wrong: flatter is always better
+    with pytest.warns(UserWarning, match="sits at its bound"):
+        assert _fit_temperature(wrong, target) == pytest.approx(100.0, rel=0.02)
+    mixed = torch.tensor([[1.0, -1.0]] * 15 + [[-1.0, 1.0]] * 5)  # 75 % right: interior optimum
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert 0.1 < _fit_temperature(mixed, target) < 10.0
 
 
 def test_bad_inputs_raise_clear_errors(spectral_task):
@@ -150,6 +177,50 @@ def test_bad_inputs_raise_clear_errors(spectral_task):
         TransportClassifier(**FAST).fit(X[:5], ["a"] * 5)
     with pytest.raises(TypeError, match="flip_augmentation"):
         TransportClassifier(flip_augmentation="yes").fit(X[:6], y[:6])
+
+
+def test_shape_guards_name_the_expected_images(spectral_task):
+    model, X, y, X_test, _ = spectral_task
+    # a single image: the error names the image shape and the fix
+    with pytest.raises(ValueError, match=r"images of shape \(32, 32\).*X\[np.newaxis\]"):
+        model.predict(X_test[0])
+    with pytest.raises(ValueError, match=r"\(n_samples, 32, 32\) or \(n_samples, 1024\)"):
+        model.predict(X_test[:3].reshape(3, -1)[:, :100])
+    assert model.predict(X_test[:1]).shape == (1,)
+    # flattened input: square images are inferred, anything else needs image_shape
+    flat = TransportClassifier(**{**FAST, "max_epochs": 1}).fit(X.reshape(len(X), -1), y)
+    assert flat.image_shape_ == (32, 32)
+    with pytest.raises(ValueError, match=r"not the square.*image_shape=\(1, 1000\)"):
+        TransportClassifier(**FAST).fit(X.reshape(len(X), -1)[:, :1000], y)
+    profile = TransportClassifier(
+        image_shape=(1, 1000), **{**FAST, "max_epochs": 1, "module_kwargs": {"channels": (4,)}}
+    ).fit(X.reshape(len(X), -1)[:, :1000], y)
+    assert profile.image_shape_ == (1, 1000)
+    # 1 x 1 images
+    for bad in (np.zeros((4, 1, 1)), np.zeros((4, 1))):
+        with pytest.raises(ValueError, match=r"at least 2 pixels|not the square"):
+            TransportClassifier(**FAST).fit(bad, [0, 1, 0, 1])
+
+
+def test_score_rejects_labels_unseen_in_fit(spectral_task):
+    model, _, _, X_test, y_test = spectral_task
+    assert 0.0 <= model.score(X_test, y_test) <= 1.0
+    with pytest.raises(ValueError, match=r"not seen in fit.*classes_"):
+        model.score(X_test, np.where(y_test == "MHD", "MHD_typo", y_test))
+
+
+def test_out_of_distribution_maps_warn(spectral_task):
+    model, _, _, X_test, _ = spectral_task
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # held-out maps of the training distribution: silent
+        model.predict(X_test)
+    low, high = model.input_range_
+    assert 0.0 <= low < high <= 1.0  # equalised training maps
+    raw = 10.0 ** (2 * X_test - 1)  # like un-equalised density: values up to 10
+    with pytest.warns(UserWarning, match=r"outside the range of the training images"):
+        model.predict(raw)
+    with pytest.warns(UserWarning, match="preprocessed as in fit"):
+        model.predict_proba(X_test - 0.5)
 
 
 def test_table_matches_sklearn_metrics(rng):
