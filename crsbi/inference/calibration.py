@@ -433,6 +433,10 @@ def _names(given: Any, from_posterior: list[str] | None, n_params: int) -> list[
 
 
 # ------------------------------------------------------------------------ run
+MIN_CALIBRATION_ROUNDS = 10
+"""Fewest held-out simulations :func:`run_calibration` accepts (TARP needs n // 10 >= 1 bins)."""
+
+
 def run_calibration(
     posterior: Any,
     theta: Any,
@@ -466,7 +470,8 @@ def run_calibration(
         shape (m,), e.g. an MCMC posterior.
     theta : array-like of shape (n_rounds, n_params) or (n_rounds,)
         True parameters, drawn from the prior the posterior was trained with (and
-        not used for training); a few hundred give meaningful tests.
+        not used for training); at least ``MIN_CALIBRATION_ROUNDS`` (10), a few
+        hundred give meaningful tests.
     x : array-like of shape (n_rounds, n_features)
         Observations simulated from ``theta``.
     n_posterior_samples : int, default=1000
@@ -540,6 +545,13 @@ def run_calibration(
     seed = torch_seed(rng)
     n_rounds, n_params = theta.shape
     n = int(n_posterior_samples)
+    if n_rounds < MIN_CALIBRATION_ROUNDS:
+        raise ValueError(
+            f"run_calibration needs at least {MIN_CALIBRATION_ROUNDS} held-out simulations "
+            f"(theta, x); got {n_rounds}. TARP bins its coverage curve in n_rounds // 10 "
+            "bins and the SBC rank tests have no power below that; a few hundred give "
+            "meaningful tests."
+        )
 
     draws = adapter.sample(x, n, seed)
     if draws.shape != (n_rounds, n, n_params):

@@ -24,19 +24,21 @@ Approximations
 * **Isothermal gas**: streaming heats the gas at the rate
   :math:`-\mathbf v_{\rm st}\cdot\nabla P_c = v_A|\partial_x P_c|`, which the isothermal gas
   radiates at once; it is booked in the energy budget, not in the gas.
-* **Regularised streaming** (diffusive form): :math:`\mathbf v_{\rm st} = -v_A
+* **Streaming** (diffusive form): :math:`\mathbf v_{\rm st} = -v_A
   \tanh(\ell_{\rm st}\partial_x\ln E_c)\hat{\mathbf x}`, so the streaming flux is a
   diffusion flux with :math:`\kappa_{\rm st} = \tfrac43 v_A\ell_{\rm st}\tanh(q)/q`,
-  :math:`q = \ell_{\rm st}\partial_x\ln E_c`, bounded by :math:`\tfrac43 v_A\ell_{\rm st}`
-  and integrated implicitly with the diffusion. :math:`\ell_{\rm st} = 10L` makes
-  :math:`|\tanh q|\approx 1` wherever the CR gradient is resolved (the Sharma et al. 2010
-  regularisation smooths only the extrema).
+  :math:`q = \ell_{\rm st}\partial_x\ln E_c`. :math:`\ell_{\rm st} = 10^4 L`, so only the
+  extrema and plateaus (:math:`|\partial_x\ln E_c| < 10^{-4}/L`) are regularised (Sharma et
+  al. 2010). Each step solves the nonlinear implicit (backward Euler) problem by Picard
+  iterations, so small perturbations flatten in a time proportional to their amplitude, as in
+  ideal streaming (tested against its exact solutions; ``benchmarks/maps/bench_streaming.py``).
 * **One-moment CRs** (no CR flux equation), no CR-gas collisional losses.
 
 Numerics: HLL fluxes with limited (MC or minmod) linear reconstruction of
 :math:`\rho, \mathbf v, E_c` and signal speed :math:`c_{\rm eff}^2 = c_s^2 + \tfrac43P_c/\rho`,
 SSP-RK2 in time with a CFL condition; the field-aligned transport is split off (Strang) and
-solved implicitly per row along x with TR-BDF2 and a cyclic tridiagonal solve, so large
+solved implicitly per row along x (diffusion with TR-BDF2, streaming with Picard-iterated
+backward Euler) with cyclic tridiagonal solves, so large
 :math:`\kappa` costs no small time steps. The forcing is an Ornstein-Uhlenbeck acceleration
 field on the modes :math:`1 < |\mathbf n| < 3` (wavelengths :math:`2L/|\mathbf n|`, peaked at
 :math:`L`), projected on its compressive (curl-free) part in Fourier space, with correlation
