@@ -272,7 +272,7 @@ def test_input_errors(simulations):
     with pytest.raises(ValueError, match="returned draws of shape"):
         run_calibration(GaussianPosterior(), theta[:10, :1], x[:10], n_posterior_samples=10)
     # sbi's TARP has n // 10 bins: 0 bins below 10 simulations (it used to crash inside sbi)
-    with pytest.raises(ValueError, match="at least 10 held-out simulations.*got 9"):
+    with pytest.raises(ValueError, match=r"at least 10 held-out simulations.*got 9"):
         run_calibration(exact, theta[:9], x[:9], c2st=False)
     report = run_calibration(exact, theta[:10], x[:10], c2st=False, random_state=0)
     assert report.n_rounds == 10 and np.all(np.isfinite(report.tarp_ecp))
