@@ -569,7 +569,7 @@ def test_observation_inside_the_range_samples_as_sbi_does(leaky):
 
 @pytest.mark.timeout(120)
 def test_run_calibration_stops_at_the_observation_outside_the_range(leaky):
-    theta = np.random.default_rng(0).uniform(-0.5, 0.5, size=(4, 2))
+    theta = np.random.default_rng(0).uniform(-0.5, 0.5, size=(12, 2))  # run_calibration needs >= 10
     x = theta.copy()
     x[2] = OUTSIDE
     kwargs = {"n_posterior_samples": 50, "c2st": False, "random_state": 0}
