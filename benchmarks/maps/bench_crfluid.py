@@ -8,14 +8,20 @@
   [saturation, t_end], with the rms Mach number of each class.
 
 Run: ``python benchmarks/maps/bench_crfluid.py [--resolution 64] [--t-end 10]
-[--speed-sizes 128 256]``.
+[--speed-sizes 128 256] [--baseline-rev REV] [--speed-only]``. ``--baseline-rev`` times the solver
+of another commit in the same run (a temporary ``git worktree`` imported first on the path) and
+reports the speed ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import pickle
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -81,6 +87,42 @@ def speed(resolution: int, preset: str, n_threads: int, t_end_eddy: float) -> di
     }
 
 
+def speed_rows(sizes, t_end_eddy) -> list[dict]:
+    rows = []
+    for n in sizes:
+        for preset, threads in (("MHD", 1), ("CR_Diff_Fiducial", 1), ("CR_withStreaming", 1)):
+            row = speed(n, preset, threads, t_end_eddy)
+            print(row, flush=True)
+            rows.append({"table": "speed", **row})
+    return rows
+
+
+def baseline_speed_rows(rev: str, sizes, t_end_eddy) -> list[dict]:
+    """Speed rows of the solver at commit ``rev``, measured by this script in a subprocess."""
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = Path(tmp) / "baseline"
+        subprocess.run(  # noqa: S603 - our own git command
+            ["git", "-C", str(root), "worktree", "add", "--detach", str(tree), rev],  # noqa: S607
+            check=True,
+            capture_output=True,
+        )
+        try:
+            out = Path(tmp) / "rows.json"
+            command = [sys.executable, __file__, "--speed-only", "--speed-json", str(out)]
+            command += ["--speed-t-end", str(t_end_eddy), "--speed-sizes", *map(str, sizes)]
+            env = {**os.environ, "PYTHONPATH": str(tree)}
+            subprocess.run(command, check=True, env=env)  # noqa: S603 - this script
+            rows = json.loads(out.read_text())
+        finally:
+            subprocess.run(  # noqa: S603 - our own git command
+                ["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],  # noqa: S607
+                check=False,
+                capture_output=True,
+            )
+    return [{**row, "table": f"speed at {rev}"} for row in rows]
+
+
 def run_class(preset: str, resolution: int, t_end: float, seed: int):
     CACHE.mkdir(parents=True, exist_ok=True)
     file = CACHE / f"{preset}_{resolution}_{t_end:g}_{seed}.pkl"
@@ -110,14 +152,38 @@ def main() -> None:
     parser.add_argument("--speed-sizes", type=int, nargs="*", default=[128, 256])
     parser.add_argument("--speed-t-end", type=float, default=0.05)
     parser.add_argument("--report-name", default="crfluid")
+    parser.add_argument("--baseline-rev", default=None, help="also time this commit's solver")
+    parser.add_argument("--speed-only", action="store_true")
+    parser.add_argument("--speed-json", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
-    rows = []
-    for n in args.speed_sizes:
-        for preset, threads in (("MHD", 1), ("CR_Diff_Fiducial", 1), ("CR_withStreaming", 1)):
-            row = speed(n, preset, threads, args.speed_t_end)
-            print(row, flush=True)
-            rows.append({"table": "speed", **row})
+    import crsbi
+
+    print("crsbi from", Path(crsbi.__file__).parent, flush=True)
+    rows = speed_rows(args.speed_sizes, args.speed_t_end)
+    if args.speed_json:
+        Path(args.speed_json).write_text(json.dumps(rows))
+    if args.baseline_rev:
+        base = baseline_speed_rows(args.baseline_rev, args.speed_sizes, args.speed_t_end)
+        for new, old in zip(list(rows), base, strict=True):
+            rows.append(
+                {
+                    "table": "speed ratio (this / baseline)",
+                    "resolution": new["resolution"],
+                    "preset": new["preset"],
+                    "cell_updates_per_cpu_s": new["cell_updates_per_cpu_s"]
+                    / old["cell_updates_per_cpu_s"],
+                    "minutes_to_10_eddy_cpu (extrapolated)": new[
+                        "minutes_to_10_eddy_cpu (extrapolated)"
+                    ]
+                    / old["minutes_to_10_eddy_cpu (extrapolated)"],
+                }
+            )
+        rows[len(base) : len(base)] = base
+    if args.speed_only:
+        if not args.speed_json:
+            write_report(args.report_name + "_speed", rows, results=RESULTS)
+        return
 
     results = {}
     for preset in CRFLUID_CLASSES:

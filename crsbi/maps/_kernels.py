@@ -2,9 +2,10 @@ r"""Private numba kernels of the CR-fluid simulator (arrays in, arrays out).
 
 State layout: one C-contiguous array ``U`` of shape ``(n_var, nz, ny, nx)`` (``nz = 1`` in
 2-D, ``ny = nz = 1`` in 1-D), variables ``rho, m_x[, m_y[, m_z]], E_c`` (``n_var = ndim + 2``).
-A sweep along one axis sees the state reshaped (a free view) to ``(n_var, outer, n, inner)``:
-``x`` is ``(n_var, nz * ny, nx, 1)``, ``y`` is ``(n_var, nz, ny, nx)`` and ``z`` is
-``(n_var, 1, nz, ny * nx)``. The same kernels therefore serve 1-, 2- and 3-D grids.
+The hydro sweep :func:`hll_rows` works on contiguous lines ``(n_var, n_lines, n)``: along x
+the state itself (a free reshape), along y and z a transposed copy (made by the solver). The
+same kernels therefore serve 1-, 2- and 3-D grids. Per-line work sits in serial functions
+called from a ``prange`` loop: numba vectorises those, not the body of a parfor.
 """
 
 from __future__ import annotations
@@ -16,25 +17,12 @@ from numba import njit, prange
 
 __all__ = [
     "diffuse_rows",
-    "hll_sweep",
+    "hll_rows",
     "max_signal_speed",
     "primitives",
     "stream_rows",
     "synthesise_2d",
 ]
-
-
-@njit(cache=True, inline="always")
-def _limited_slope(dl: float, dr: float, limiter: int) -> float:  # pragma: no cover - compiled
-    """Limited slope: 0 = minmod, 1 = monotonised central (MC), 2 = none (first order)."""
-    if dl * dr <= 0.0 or limiter == 2:
-        return 0.0
-    sign = 1.0 if dl > 0.0 else -1.0
-    adl = abs(dl)
-    adr = abs(dr)
-    if limiter == 0:
-        return sign * min(adl, adr)
-    return sign * min(2.0 * adl, 2.0 * adr, 0.5 * (adl + adr))
 
 
 @njit(cache=True, parallel=True)
@@ -65,98 +53,112 @@ def max_signal_speed(W, cs2):  # pragma: no cover - compiled
 
 
 @njit(cache=True, parallel=True)
-def hll_sweep(W, dU, axis_var, inv_dx, cs2, limiter):  # pragma: no cover - compiled
-    """Add ``-dF/dx`` of one axis, and the CR source ``v_a dP_c/dx_a``, to ``dU``.
+def hll_rows(W, dU, axis_var, inv_dx, cs2, limiter):  # pragma: no cover - compiled
+    """Add ``-dF/dx`` along the lines of ``W``, and the CR source ``v_n dP_c/dx``, to ``dU``.
 
-    ``W`` and ``dU`` have shape (n_var, outer, n, inner); ``axis_var`` is the index of the
-    normal velocity (1 + axis). Interface states: limited linear reconstruction of the
-    primitive variables; flux: HLL with signal speeds ``v_n -+ c_eff``. The CR energy flux
-    is the enthalpy flux ``(4/3) E_c v_n``, and the source ``v_n dP_c/dx`` (centred) makes
-    the pair equal to ``div(E_c v) + P_c div v``. Returns the volume sum (per cell volume)
-    of that source, the energy exchanged with the gas. Lines are processed in blocks of up
-    to 32 along the contiguous ``inner`` axis, so strided sweeps read memory contiguously.
+    ``W`` and ``dU`` have shape (n_var, n_lines, n), lines contiguous; ``axis_var`` is the
+    index of the normal velocity (1 + axis). Interface states: limited linear reconstruction
+    (0 = minmod, 1 = monotonised central, 2 = none) of the primitive variables; flux: HLL with
+    signal speeds ``v_n -+ c_eff``, ``c_eff^2 = c_s^2 + (4/9) E_c / rho``. The CR energy flux is
+    the enthalpy flux ``(4/3) E_c v_n``, and the source ``v_n dP_c/dx`` (centred) makes the
+    pair equal to ``div(E_c v) + P_c div v``. Organised for SIMD: each
+    line is copied with two periodic ghost cells per side, and the limiter, the interface
+    states, the signal speeds, the fluxes and the update are separate branch-free loops along
+    the line (HLL in its clamped form ``(s_R+ F_L - s_L- F_R + s_L- s_R+ (U_R - U_L)) /
+    (s_R+ - s_L-)`` with ``s_L- = min(s_L, 0)``, ``s_R+ = max(s_R, 0)``, equal to the upwind
+    flux when both speeds have one sign). Sweeps along a strided axis go through a transposed
+    copy of the state (see :class:`crsbi.maps._solver.Solver`). Returns the volume sum (per
+    cell volume) of the CR source ``v_n dP_c/dx``.
     """
-    n_var, outer, n, inner = W.shape
+    n_lines = W.shape[1]
+    totals = np.zeros(n_lines)
+    for line in prange(n_lines):
+        totals[line] = _hll_line(W, dU, line, axis_var, inv_dx, cs2, limiter)
+    return totals.sum()
+
+
+@njit(cache=True, fastmath={"nnan", "ninf", "nsz"})
+def _hll_line(W, dU, line, axis_var, inv_dx, cs2, limiter):  # pragma: no cover - compiled
+    """One line of :func:`hll_rows` (a serial function: numba vectorises it, not a parfor body)."""
+    n_var, _, n = W.shape
     e_var = n_var - 1
-    block = 32 if inner > 1 else 1
-    n_blocks = (inner + block - 1) // block
-    totals = np.zeros(outer * n_blocks)
-    for task in prange(outer * n_blocks):
-        o = task // n_blocks
-        q0 = (task - o * n_blocks) * block
-        q1 = min(q0 + block, inner)
-        wl = np.empty(n_var)
-        wr = np.empty(n_var)
-        fl = np.empty(n_var)
-        fr = np.empty(n_var)
-        flux = np.empty(n_var)
-        # slope of the cell left of the current face, carried from the previous face
-        slope = np.empty((q1 - q0, n_var))
-        for q in range(q0, q1):
-            for v in range(n_var):
-                b = W[v, o, n - 1, q]
-                slope[q - q0, v] = _limited_slope(b - W[v, o, n - 2, q], W[v, o, 0, q] - b, limiter)
+    padded = n + 4
+    if True:
+        wp = np.empty((n_var, padded))
+        slope = np.zeros((n_var, padded))
+        wl = np.empty((n_var, n + 1))
+        wr = np.empty((n_var, n + 1))
+        lo = np.empty(n + 1)
+        hi = np.empty(n + 1)
+        inv = np.empty(n + 1)
+        flux = np.empty(n + 1)
+        for v in range(n_var):
+            for k in range(n):
+                wp[v, k + 2] = W[v, line, k]
+            wp[v, 0] = W[v, line, n - 2 if n > 1 else 0]
+            wp[v, 1] = W[v, line, n - 1]
+            wp[v, n + 2] = W[v, line, 0]
+            wp[v, n + 3] = W[v, line, 1 if n > 1 else 0]
+            if limiter == 0:  # minmod
+                for k in range(1, padded - 1):
+                    dl = wp[v, k] - wp[v, k - 1]
+                    dr = wp[v, k + 1] - wp[v, k]
+                    sign = 0.5 * (math.copysign(1.0, dl) + math.copysign(1.0, dr))
+                    slope[v, k] = sign * min(abs(dl), abs(dr))
+            elif limiter == 1:  # monotonised central
+                for k in range(1, padded - 1):
+                    dl = wp[v, k] - wp[v, k - 1]
+                    dr = wp[v, k + 1] - wp[v, k]
+                    sign = 0.5 * (math.copysign(1.0, dl) + math.copysign(1.0, dr))
+                    slope[v, k] = sign * min(2.0 * abs(dl), 2.0 * abs(dr), 0.5 * abs(dl + dr))
+            # face f (f = 0..n) lies between padded cells f + 1 and f + 2
+            for f in range(n + 1):
+                wl[v, f] = wp[v, f + 1] + 0.5 * slope[v, f + 1]
+                wr[v, f] = wp[v, f + 2] - 0.5 * slope[v, f + 2]
+        for f in range(n + 1):
+            rl = wl[0, f]
+            rr = wr[0, f]
+            cl = math.sqrt(cs2 + (4.0 / 9.0) * max(wl[e_var, f], 0.0) / rl)
+            cr = math.sqrt(cs2 + (4.0 / 9.0) * max(wr[e_var, f], 0.0) / rr)
+            sl = min(min(wl[axis_var, f] - cl, wr[axis_var, f] - cr), 0.0)
+            sr = max(max(wl[axis_var, f] + cl, wr[axis_var, f] + cr), 0.0)
+            lo[f] = sl
+            hi[f] = sr
+            inv[f] = 1.0 / (sr - sl)
+        for v in range(n_var):
+            if v == 0:
+                for f in range(n + 1):
+                    fl = wl[0, f] * wl[axis_var, f]
+                    fr = wr[0, f] * wr[axis_var, f]
+                    jump = wr[0, f] - wl[0, f]
+                    flux[f] = (hi[f] * fl - lo[f] * fr + lo[f] * hi[f] * jump) * inv[f]
+            elif v == e_var:
+                for f in range(n + 1):
+                    fl = (4.0 / 3.0) * max(wl[v, f], 0.0) * wl[axis_var, f]
+                    fr = (4.0 / 3.0) * max(wr[v, f], 0.0) * wr[axis_var, f]
+                    jump = wr[v, f] - wl[v, f]
+                    flux[f] = (hi[f] * fl - lo[f] * fr + lo[f] * hi[f] * jump) * inv[f]
+            else:
+                normal = 1.0 if v == axis_var else 0.0
+                for f in range(n + 1):
+                    ml = wl[0, f] * wl[v, f]
+                    mr = wr[0, f] * wr[v, f]
+                    fl = ml * wl[axis_var, f] + normal * (
+                        wl[0, f] * cs2 + max(wl[e_var, f], 0.0) / 3.0
+                    )
+                    fr = mr * wr[axis_var, f] + normal * (
+                        wr[0, f] * cs2 + max(wr[e_var, f], 0.0) / 3.0
+                    )
+                    flux[f] = (hi[f] * fl - lo[f] * fr + lo[f] * hi[f] * (mr - ml)) * inv[f]
+            for i in range(n):
+                dU[v, line, i] += (flux[i] - flux[i + 1]) * inv_dx
+        # CR source v_n dP_c/dx at each cell (centred difference)
         total = 0.0
         for i in range(n):
-            im1 = i - 1 if i > 0 else n - 1
-            ip1 = i + 1 if i < n - 1 else 0
-            for q in range(q0, q1):
-                for v in range(n_var):
-                    b = W[v, o, im1, q]
-                    c = W[v, o, i, q]
-                    d = W[v, o, ip1, q]
-                    right_slope = _limited_slope(c - b, d - c, limiter)
-                    wl[v] = b + 0.5 * slope[q - q0, v]
-                    wr[v] = c - 0.5 * right_slope
-                    slope[q - q0, v] = right_slope
-                rl = wl[0]
-                rr = wr[0]
-                el = max(wl[e_var], 0.0)
-                er = max(wr[e_var], 0.0)
-                vnl = wl[axis_var]
-                vnr = wr[axis_var]
-                cl = math.sqrt(cs2 + (4.0 / 9.0) * el / rl)
-                cr = math.sqrt(cs2 + (4.0 / 9.0) * er / rr)
-                sl = min(vnl - cl, vnr - cr)
-                sr = max(vnl + cl, vnr + cr)
-                fl[0] = rl * vnl
-                fr[0] = rr * vnr
-                for v in range(1, e_var):
-                    fl[v] = rl * vnl * wl[v]
-                    fr[v] = rr * vnr * wr[v]
-                fl[axis_var] += rl * cs2 + el / 3.0
-                fr[axis_var] += rr * cs2 + er / 3.0
-                fl[e_var] = (4.0 / 3.0) * el * vnl
-                fr[e_var] = (4.0 / 3.0) * er * vnr
-                if sl >= 0.0:
-                    for v in range(n_var):
-                        flux[v] = fl[v]
-                elif sr <= 0.0:
-                    for v in range(n_var):
-                        flux[v] = fr[v]
-                else:
-                    inv = 1.0 / (sr - sl)
-                    for v in range(n_var):
-                        if v == 0 or v == e_var:
-                            ul = wl[v]
-                            ur = wr[v]
-                        else:
-                            ul = rl * wl[v]
-                            ur = rr * wr[v]
-                        flux[v] = (sr * fl[v] - sl * fr[v] + sl * sr * (ur - ul)) * inv
-                for v in range(n_var):
-                    dU[v, o, im1, q] -= flux[v] * inv_dx
-                    dU[v, o, i, q] += flux[v] * inv_dx
-                # CR source v_n dP_c/dx at cell i (centred difference)
-                source = (
-                    W[axis_var, o, i, q]
-                    * (W[e_var, o, ip1, q] - W[e_var, o, im1, q])
-                    * (inv_dx / 6.0)
-                )
-                dU[e_var, o, i, q] += source
-                total += source
-        totals[task] = total
-    return totals.sum()
+            source = W[axis_var, line, i] * (wp[e_var, i + 3] - wp[e_var, i + 1]) * (inv_dx / 6.0)
+            dU[e_var, line, i] += source
+            total += source
+        return total
 
 
 @njit(cache=True, inline="always")
@@ -235,55 +237,61 @@ def diffuse_rows(
     then removed from ``E`` (limited to half of the local energy) and its volume sum per
     row written to ``heating`` (energy given to the gas, shape (n_rows,)).
     """
-    n_rows, n = E.shape
+    for r in prange(E.shape[0]):
+        _diffuse_row(E, rho, r, dt, dx, kappa, va0, ell, streaming, heating)
+
+
+@njit(cache=True)
+def _diffuse_row(E, rho, r, dt, dx, kappa, va0, ell, streaming, heating):  # pragma: no cover
+    """Row ``r`` of :func:`diffuse_rows` (a serial function, compiled better than a parfor body)."""
+    n = E.shape[1]
     g = 2.0 - math.sqrt(2.0)
     c1 = 0.5 * g * dt / (dx * dx)
     c2 = (1.0 - g) / (2.0 - g) * dt / (dx * dx)
     w_star = 1.0 / (g * (2.0 - g))
     w_old = (1.0 - g) ** 2 / (g * (2.0 - g))
-    for r in prange(n_rows):
-        face = np.empty(n)
-        loss = np.zeros(n)
-        rhs = np.empty(n)
-        star = np.empty(n)
-        new = np.empty(n)
-        bufs = np.empty((7, n))
-        for i in range(n):
-            ip1 = i + 1 if i < n - 1 else 0
-            k = kappa
-            if streaming:
-                e_face = 0.5 * (E[r, i] + E[r, ip1])
-                grad = (E[r, ip1] - E[r, i]) / dx
-                va = va0 / math.sqrt(0.5 * (rho[r, i] + rho[r, ip1]))
-                if e_face > 0.0:
-                    q = ell * grad / e_face
-                    th = math.tanh(q)
-                    ratio = th / q if abs(q) > 1e-8 else 1.0
-                    k += (4.0 / 3.0) * va * ell * ratio
-                    # loss |v_st dP_c/dx| at this face, shared by its two cells
-                    half = 0.5 * va * th * grad / 3.0
-                    loss[i] += half
-                    loss[ip1] += half
-            face[i] = k
-        # stage 1: trapezoidal rule over g * dt
-        for i in range(n):
-            im1 = i - 1 if i > 0 else n - 1
-            ip1 = i + 1 if i < n - 1 else 0
-            flux = face[i] * (E[r, ip1] - E[r, i]) - face[im1] * (E[r, i] - E[r, im1])
-            rhs[i] = E[r, i] + c1 * flux
-        _cyclic_solve(c1, face, rhs, star, bufs)
-        # stage 2: BDF2 over the rest
-        for i in range(n):
-            rhs[i] = w_star * star[i] - w_old * E[r, i]
-        _cyclic_solve(c2, face, rhs, new, bufs)
-        total = 0.0
-        for i in range(n):
-            removed = 0.0
-            if streaming:
-                removed = min(dt * loss[i], 0.5 * max(new[i], 0.0))
-            E[r, i] = new[i] - removed
-            total += removed
-        heating[r] = total
+    face = np.empty(n)
+    loss = np.zeros(n)
+    rhs = np.empty(n)
+    star = np.empty(n)
+    new = np.empty(n)
+    bufs = np.empty((7, n))
+    for i in range(n):
+        ip1 = i + 1 if i < n - 1 else 0
+        k = kappa
+        if streaming:
+            e_face = 0.5 * (E[r, i] + E[r, ip1])
+            grad = (E[r, ip1] - E[r, i]) / dx
+            va = va0 / math.sqrt(0.5 * (rho[r, i] + rho[r, ip1]))
+            if e_face > 0.0:
+                q = ell * grad / e_face
+                th = math.tanh(q)
+                ratio = th / q if abs(q) > 1e-8 else 1.0
+                k += (4.0 / 3.0) * va * ell * ratio
+                # loss |v_st dP_c/dx| at this face, shared by its two cells
+                half = 0.5 * va * th * grad / 3.0
+                loss[i] += half
+                loss[ip1] += half
+        face[i] = k
+    # stage 1: trapezoidal rule over g * dt
+    for i in range(n):
+        im1 = i - 1 if i > 0 else n - 1
+        ip1 = i + 1 if i < n - 1 else 0
+        flux = face[i] * (E[r, ip1] - E[r, i]) - face[im1] * (E[r, i] - E[r, im1])
+        rhs[i] = E[r, i] + c1 * flux
+    _cyclic_solve(c1, face, rhs, star, bufs)
+    # stage 2: BDF2 over the rest
+    for i in range(n):
+        rhs[i] = w_star * star[i] - w_old * E[r, i]
+    _cyclic_solve(c2, face, rhs, new, bufs)
+    total = 0.0
+    for i in range(n):
+        removed = 0.0
+        if streaming:
+            removed = min(dt * loss[i], 0.5 * max(new[i], 0.0))
+        E[r, i] = new[i] - removed
+        total += removed
+    heating[r] = total
 
 
 @njit(cache=True, parallel=True)
@@ -309,61 +317,70 @@ def stream_rows(
     ``heating``; ``iterations`` receives the Picard count per row (``max_iter`` means not
     converged).
     """
-    n_rows, n = E.shape
-    coef = dt / (dx * dx)
+    n_rows = E.shape[0]
     for r in prange(n_rows):
-        face = np.empty(n)
-        va = np.empty(n)
-        cur = np.empty(n)
-        new = np.empty(n)
-        rhs = np.empty(n)
-        loss = np.zeros(n)
-        bufs = np.empty((7, n))
-        lo = E[r, 0]
-        hi = E[r, 0]
+        _stream_row(E, rho, r, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations)
+
+
+@njit(cache=True)
+def _stream_row(
+    E, rho, r, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations
+):  # pragma: no cover - compiled
+    """Row ``r`` of :func:`stream_rows` (a serial function, compiled better than a parfor body)."""
+    n = E.shape[1]
+    coef = dt / (dx * dx)
+    face = np.empty(n)
+    va = np.empty(n)
+    cur = np.empty(n)
+    new = np.empty(n)
+    rhs = np.empty(n)
+    loss = np.zeros(n)
+    bufs = np.empty((7, n))
+    lo = E[r, 0]
+    hi = E[r, 0]
+    for i in range(n):
+        ip1 = i + 1 if i < n - 1 else 0
+        va[i] = va0 / math.sqrt(0.5 * (rho[r, i] + rho[r, ip1]))
+        rhs[i] = E[r, i]
+        cur[i] = E[r, i]
+        lo = min(lo, E[r, i])
+        hi = max(hi, E[r, i])
+    scale = tol * max(hi - lo, 1e-12 * max(abs(hi), abs(lo)))
+    it = 0
+    while True:
         for i in range(n):
             ip1 = i + 1 if i < n - 1 else 0
-            va[i] = va0 / math.sqrt(0.5 * (rho[r, i] + rho[r, ip1]))
-            rhs[i] = E[r, i]
-            cur[i] = E[r, i]
-            lo = min(lo, E[r, i])
-            hi = max(hi, E[r, i])
-        scale = tol * max(hi - lo, 1e-12 * max(abs(hi), abs(lo)))
-        it = 0
-        while True:
-            for i in range(n):
-                ip1 = i + 1 if i < n - 1 else 0
-                k = kappa
-                e_face = 0.5 * (cur[i] + cur[ip1])
-                if e_face > 0.0:
-                    q = ell * (cur[ip1] - cur[i]) / (dx * e_face)
-                    ratio = math.tanh(q) / q if abs(q) > 1e-8 else 1.0
-                    k += (4.0 / 3.0) * va[i] * ell * ratio
-                face[i] = k
-            _cyclic_solve(coef, face, rhs, new, bufs)
-            it += 1
-            change = 0.0
-            for i in range(n):
-                change = max(change, abs(new[i] - cur[i]))
-                cur[i] = new[i]
-            if change <= scale or it >= max_iter:
-                break
-        iterations[r] = it
-        for i in range(n):
-            ip1 = i + 1 if i < n - 1 else 0
+            k = kappa
             e_face = 0.5 * (cur[i] + cur[ip1])
             if e_face > 0.0:
-                grad = (cur[ip1] - cur[i]) / dx
-                # loss |v_st dP_c/dx| at this face, shared by its two cells
-                half = 0.5 * va[i] * math.tanh(ell * grad / e_face) * grad / 3.0
-                loss[i] += half
-                loss[ip1] += half
-        total = 0.0
+                q = ell * (cur[ip1] - cur[i]) / (dx * e_face)
+                ratio = math.tanh(q) / q if abs(q) > 1e-8 else 1.0
+                k += (4.0 / 3.0) * va[i] * ell * ratio
+            face[i] = k
+        _cyclic_solve(coef, face, rhs, new, bufs)
+        it += 1
+        change = 0.0
         for i in range(n):
-            removed = min(dt * loss[i], 0.5 * max(cur[i], 0.0))
-            E[r, i] = cur[i] - removed
-            total += removed
-        heating[r] = total
+            change = max(change, abs(new[i] - cur[i]))
+            cur[i] = new[i]
+        if change <= scale or it >= max_iter:
+            break
+    iterations[r] = it
+    for i in range(n):
+        ip1 = i + 1 if i < n - 1 else 0
+        e_face = 0.5 * (cur[i] + cur[ip1])
+        if e_face > 0.0:
+            grad = (cur[ip1] - cur[i]) / dx
+            # loss |v_st dP_c/dx| at this face, shared by its two cells
+            half = 0.5 * va[i] * math.tanh(ell * grad / e_face) * grad / 3.0
+            loss[i] += half
+            loss[ip1] += half
+    total = 0.0
+    for i in range(n):
+        removed = min(dt * loss[i], 0.5 * max(cur[i], 0.0))
+        E[r, i] = cur[i] - removed
+        total += removed
+    heating[r] = total
 
 
 @njit(cache=True)

@@ -16,7 +16,7 @@ import numpy as np
 
 from crsbi.maps._kernels import (
     diffuse_rows,
-    hll_sweep,
+    hll_rows,
     max_signal_speed,
     primitives,
     stream_rows,
@@ -204,8 +204,17 @@ class Solver:
         self.streaming_rows = 0
         self.streaming_unconverged = 0
         self.has_cr = bool(np.any(self.U[-1] > 0))
-        shapes = [(nv, nz * ny, nx, 1), (nv, nz, ny, nx), (nv, 1, nz, ny * nx)][: self.ndim]
-        self._shapes = shapes
+        # axis a > 0 is swept on a copy transposed so that its lines are contiguous:
+        # (axis, permutation of (var, z, y, x), inverse permutation)
+        transposes = [(1, (0, 1, 3, 2), (0, 1, 3, 2)), (2, (0, 2, 3, 1), (0, 3, 1, 2))]
+        self._transposes = transposes[: self.ndim - 1]
+        self._buffers = {
+            a: (
+                np.empty(tuple(self.U.shape[i] for i in order)),
+                np.empty(tuple(self.U.shape[i] for i in order)),
+            )
+            for a, order, _ in self._transposes
+        }
         self._bar: Any = None
         self._pending = 0.0
         self._energy0 = self._gas_energy()
@@ -213,18 +222,20 @@ class Solver:
     # ------------------------------------------------------------------ operators
     def _rhs(self, U: np.ndarray) -> float:
         nv = U.shape[0]
+        nx = self.internal[2]
         primitives(U.reshape(nv, -1), self.W.reshape(nv, -1))
         self.dU[...] = 0.0
-        total = 0.0
-        for a, shape in enumerate(self._shapes):
-            total += hll_sweep(
-                self.W.reshape(shape),
-                self.dU.reshape(shape),
-                1 + a,
-                1.0 / self.dx,
-                1.0,
-                self.limiter,
-            )
+        args = (1.0 / self.dx, 1.0, self.limiter)
+        # x: lines are contiguous rows of the state
+        total = hll_rows(self.W.reshape(nv, -1, nx), self.dU.reshape(nv, -1, nx), 1, *args)
+        # y (and z): sweep a transposed copy whose lines are contiguous, add the result back
+        for a, order, back in self._transposes:
+            Wt, dUt = self._buffers[a]
+            np.copyto(Wt, self.W.transpose(order))
+            dUt[...] = 0.0
+            n_line = Wt.shape[-1]
+            total += hll_rows(Wt.reshape(nv, -1, n_line), dUt.reshape(nv, -1, n_line), 1 + a, *args)
+            self.dU += dUt.transpose(back)
         return total
 
     def _hydro(self, dt: float) -> None:
