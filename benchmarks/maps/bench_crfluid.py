@@ -182,7 +182,15 @@ def main() -> None:
         rows[len(base) : len(base)] = base
     if args.speed_only:
         if not args.speed_json:
-            write_report(args.report_name + "_speed", rows, results=RESULTS)
+            columns = list(dict.fromkeys(key for row in rows for key in row))
+            write_report(
+                args.report_name + "_speed",
+                [{c: row.get(c, "") for c in columns} for row in rows],
+                results=RESULTS,
+                notes="One numba thread per run; CPU-time figures; 10 eddy times extrapolated "
+                "linearly from the short runs. Baseline rows: the same script importing crsbi "
+                "from a git worktree of the baseline commit, in the same run.",
+            )
         return
 
     results = {}
