@@ -296,7 +296,7 @@ def _diffuse_row(E, rho, r, dt, dx, kappa, va0, ell, streaming, heating):  # pra
 
 @njit(cache=True, parallel=True)
 def stream_rows(
-    E, rho, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations
+    E, rho, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations, accelerate=True
 ):  # pragma: no cover - compiled
     r"""Field-aligned CR streaming (+ diffusion) along x: nonlinear implicit step per row.
 
@@ -319,12 +319,14 @@ def stream_rows(
     """
     n_rows = E.shape[0]
     for r in prange(n_rows):
-        _stream_row(E, rho, r, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations)
+        _stream_row(
+            E, rho, r, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations, accelerate
+        )
 
 
 @njit(cache=True)
 def _stream_row(
-    E, rho, r, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations
+    E, rho, r, dt, dx, kappa, va0, ell, tol, max_iter, heating, iterations, accelerate
 ):  # pragma: no cover - compiled
     """Row ``r`` of :func:`stream_rows` (a serial function, compiled better than a parfor body)."""
     n = E.shape[1]
@@ -346,6 +348,10 @@ def _stream_row(
         lo = min(lo, E[r, i])
         hi = max(hi, E[r, i])
     scale = tol * max(hi - lo, 1e-12 * max(abs(hi), abs(lo)))
+    # Anderson acceleration of depth 1 on the Picard map G (the same fixed point, reached in
+    # fewer solves); an accelerated iterate that leaves [lo, hi] falls back to plain Picard
+    previous_g = np.empty(n)
+    previous_f = np.empty(n)
     it = 0
     while True:
         for i in range(n):
@@ -362,9 +368,33 @@ def _stream_row(
         change = 0.0
         for i in range(n):
             change = max(change, abs(new[i] - cur[i]))
-            cur[i] = new[i]
         if change <= scale or it >= max_iter:
+            for i in range(n):
+                cur[i] = new[i]
             break
+        gamma = 0.0
+        if it > 1 and accelerate:
+            num = 0.0
+            den = 0.0
+            for i in range(n):
+                f = new[i] - cur[i]
+                df = f - previous_f[i]
+                num += f * df
+                den += df * df
+            if den > 0.0:
+                gamma = num / den
+        for i in range(n):
+            previous_f[i] = new[i] - cur[i]
+        inside = True
+        if gamma != 0.0:
+            for i in range(n):
+                trial = new[i] - gamma * (new[i] - previous_g[i])
+                if trial < lo or trial > hi:
+                    inside = False
+        for i in range(n):
+            g = new[i]
+            cur[i] = g - gamma * (g - previous_g[i]) if inside else g
+            previous_g[i] = g
     iterations[r] = it
     for i in range(n):
         ip1 = i + 1 if i < n - 1 else 0
