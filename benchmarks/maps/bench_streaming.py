@@ -35,11 +35,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # benchmarks/, for
 
 import numpy as np
 from _report import results_dir, write_report
-from scipy.integrate import solve_ivp
 
 import crsbi.maps._solver as solver
 from crsbi.maps import simulate_crfluid
 from crsbi.maps._kernels import diffuse_rows, stream_rows
+from crsbi.maps._streaming_exact import bump_profile, exact_bump, exact_sine_half_time
 
 RESULTS = results_dir(__file__)
 VA = 1.0
@@ -63,25 +63,11 @@ def step(E, dt, dx, scheme, ell, rho=None):
 
 # ------------------------------------------------------------------ 1. bump
 A, W, FLOOR, T_BUMP = 1.0, 0.5, 1e-4, 0.3
+SHAPE = {"amplitude": A, "width": W, "floor": FLOOR}
 
 
 def bump(x):
-    return FLOOR + A * np.where(np.abs(x) < W, np.cos(np.pi * x / (2 * W)) ** 2, 0.0)
-
-
-def exact_bump(x, t):
-    def half_width(h):
-        return (2 * W / np.pi) * np.arccos(np.sqrt(np.clip((h - FLOOR) / A, 0.0, 1.0)))
-
-    sol = solve_ivp(
-        lambda s, h: -(4 / 3) * VA * h / (VA * s + half_width(h[0])),
-        (0.0, t),
-        [FLOOR + A * (1 - 1e-12)],
-        rtol=1e-10,
-        atol=1e-13,
-    )
-    level = sol.y[0, -1]
-    return np.minimum(bump(np.maximum(np.abs(x) - VA * t, 0.0)), level), level
+    return bump_profile(x, **SHAPE)
 
 
 def bump_rows() -> list[dict]:
@@ -96,7 +82,7 @@ def bump_rows() -> list[dict]:
                 dt = min(0.15 * dx / VA, T_BUMP - t)
                 most = max(most, step(E, dt, dx, scheme, ell))
                 t += dt
-            exact, level = exact_bump(x, T_BUMP)
+            exact, level = exact_bump(x, T_BUMP, va=VA, **SHAPE)
             threshold = FLOOR + 0.01 * A
             rows.append(
                 {
@@ -118,25 +104,6 @@ def bump_rows() -> list[dict]:
 K = np.pi
 
 
-def exact_half_time(eps):
-    def half_width(h):
-        return np.arccos(np.clip((h - 1.0) / eps, -1.0, 1.0)) / K
-
-    def reached(_, h):
-        return h[0] - (1.0 + eps / 2)
-
-    reached.terminal = True
-    sol = solve_ivp(
-        lambda s, h: -(4 / 3) * VA * h / (VA * s + half_width(h[0])),
-        (0.0, 10.0),
-        [1.0 + eps * (1 - 1e-12)],
-        events=reached,
-        rtol=1e-10,
-        atol=1e-14,
-    )
-    return sol.t_events[0][0]
-
-
 def half_time(eps, n, scheme, ell):
     dx = 2.0 / n
     E = (1.0 + eps * np.cos(K * (np.arange(n) + 0.5) * dx))[None, :]
@@ -154,7 +121,7 @@ def half_time(eps, n, scheme, ell):
 def sine_rows() -> list[dict]:
     rows = []
     epsilons = (0.01, 0.03, 0.1, 0.3)
-    exact = {eps: eps / 2 / exact_half_time(eps) for eps in epsilons}
+    exact = {eps: eps / 2 / exact_sine_half_time(eps, k=K, va=VA) for eps in epsilons}
     rows.append(
         {
             "table": "sine",

@@ -5,17 +5,18 @@ Ideal streaming at constant ``v_A`` (``dE/dt = -d/dx[(4/3) E v_st] + v_st dP/dx`
 maxima (``dE/dt + v_st dE/dx = 0``), while each maximum turns into a plateau whose level ``h``
 drops as the flux ``(4/3) v_A h`` leaves through both edges:
 ``width(t) dh/dt = -(8/3) v_A h`` with ``width = 2 (v_A t + X(h))``, ``X(h)`` the initial
-half-width of the profile at level ``h``. The plateau ODE and the advected flanks give the exact
-solution the tests compare with; it is independent of the numerical scheme.
+half-width of the profile at level ``h``. The plateau ODE and the advected flanks
+(``crsbi.maps._streaming_exact``) give the exact solution the tests compare with; it is
+independent of the numerical scheme.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy.integrate import solve_ivp
 
 from crsbi.maps._kernels import stream_rows
+from crsbi.maps._streaming_exact import bump_profile, exact_bump, exact_sine_half_time
 
 VA = 1.0
 ELL = 1.0e4  # the simulator's regularisation length (L)
@@ -31,29 +32,15 @@ def _step(E, dt, dx, *, tol=1e-3, max_iter=200, kappa=0.0, rho=None):
 
 # ------------------------------------------------------------------ compact bump on a floor
 BUMP_A, BUMP_W, FLOOR, T_BUMP = 1.0, 0.5, 1e-4, 0.3
+SHAPE = {"amplitude": BUMP_A, "width": BUMP_W, "floor": FLOOR}
 
 
 def _bump(x):
-    inside = np.abs(x) < BUMP_W
-    return FLOOR + BUMP_A * np.where(inside, np.cos(np.pi * x / (2 * BUMP_W)) ** 2, 0.0)
-
-
-def _bump_half_width(h):
-    ratio = np.clip((h - FLOOR) / BUMP_A, 0.0, 1.0)
-    return (2 * BUMP_W / np.pi) * np.arccos(np.sqrt(ratio))
+    return bump_profile(x, **SHAPE)
 
 
 def _exact_bump(x, t):
-    sol = solve_ivp(
-        lambda s, h: -(4 / 3) * VA * h / (VA * s + _bump_half_width(h[0])),
-        (0.0, t),
-        [FLOOR + BUMP_A * (1 - 1e-12)],
-        rtol=1e-10,
-        atol=1e-13,
-    )
-    level = sol.y[0, -1]
-    flanks = _bump(np.maximum(np.abs(x) - VA * t, 0.0))
-    return np.minimum(flanks, level), level
+    return exact_bump(x, t, va=VA, **SHAPE)
 
 
 def _run_bump(n, cfl=0.15):
@@ -106,24 +93,7 @@ BOX, K = 2.0, np.pi
 
 
 def _exact_half_time(eps):
-    """Time for the maximum of 1 + eps cos(kx) to drop by eps/2 under ideal streaming."""
-
-    def half_width(h):
-        return np.arccos(np.clip((h - 1.0) / eps, -1.0, 1.0)) / K
-
-    def reached(_, h):
-        return h[0] - (1.0 + eps / 2)
-
-    reached.terminal = True
-    sol = solve_ivp(
-        lambda s, h: -(4 / 3) * VA * h / (VA * s + half_width(h[0])),
-        (0.0, 10.0),
-        [1.0 + eps * (1 - 1e-12)],
-        events=reached,
-        rtol=1e-10,
-        atol=1e-14,
-    )
-    return sol.t_events[0][0]
+    return exact_sine_half_time(eps, k=K, va=VA)
 
 
 def _numerical_half_time(eps, n=1024, cfl=0.15):
