@@ -171,6 +171,16 @@ def main() -> None:
             )
         rows.append(row)
     rows.append({"model": "paper (Bustard and Wu 2024, full)", "overall %": "~88"})
+    # confusion matrices summed over the folds (rows: true class, columns: predicted)
+    for name in ("CNN (equalised)", "global 5 (raw log10)"):
+        confusion = sum(t.confusion for t in results[name])
+        for i, label in enumerate(classes):
+            rows.append(
+                {
+                    "model": f"{name} confusion, true {label}",
+                    **{f"{c} %": int(confusion[i, j]) for j, c in enumerate(classes)},
+                }
+            )
     rows = [{c: row.get(c, "") for c in rows[0]} for row in rows]
     n_test = int((runs % N_FOLDS == 0).sum())
     notes = (
@@ -178,7 +188,8 @@ def main() -> None:
         f"{args.t_end:g} eddy times, {args.tile}^2 tiles ({len(tiles)} tiles in all, ~{n_test} "
         f"test tiles per fold). Mean +- sd over {N_FOLDS} folds grouped by run (forcing seed): "
         "each fold tests on independent runs. Per-class columns are one-vs-rest accuracies "
-        "(chance level 80 % for 'never this class'). CNN: TransportClassifier defaults (AdamW "
+        "(chance level 80 % for 'never this class'); the confusion rows count test tiles "
+        "(true class per row, predicted class per column, all folds). CNN: TransportClassifier defaults (AdamW "
         f"1e-3, flips), {args.epochs} epochs at most, patience {args.patience}, 10 % validation "
         "split. Logistic regressions: standardised features, C = 1. "
         f"Command: python benchmarks/maps/bench_table2.py --runs {args.runs} --t-end "
