@@ -190,10 +190,11 @@ def main() -> None:
         "each fold tests on independent runs. Per-class columns are one-vs-rest accuracies "
         "(chance level 80 % for 'never this class'); the confusion rows count test tiles "
         "(true class per row, predicted class per column, all folds). CNN: "
-        f"TransportClassifier defaults (AdamW 1e-3, flips), {args.epochs} epochs at most, patience {args.patience}, 10 % validation "
-        "split. Logistic regressions: standardised features, C = 1. "
+        "TransportClassifier defaults (AdamW 1e-3, flips), "
+        f"{args.epochs} epochs at most, patience {args.patience}, 10 % validation split. "
+        "Logistic regressions: standardised features, C = 1. "
         f"Command: python benchmarks/maps/bench_table2.py --runs {args.runs} --t-end "
-        f"{args.t_end:g} --epochs {args.epochs}."
+        f"{args.t_end:g} --tile {args.tile} --epochs {args.epochs} --patience {args.patience}."
     )
     write_report(args.report_name, rows, results=RESULTS, notes=notes)
 
