@@ -10,6 +10,7 @@ from crsbi.maps.images import buffered_split, cube_to_tiles, equalize_histogram
 from crsbi.maps.interpretation import (
     gaussian_filter_experiment,
     projection_depth_experiment,
+    saliency_in_extremes,
     saliency_maps,
 )
 
@@ -137,3 +138,24 @@ def test_projection_depth_degrades_slice_trained_model():
     assert result.accuracy[1] < result.accuracy[0] - 0.15  # drop 0.331 +- 0.040 (min 0.234)
     with pytest.raises(KeyError, match="region"):
         projection_depth_experiment(model, cubes, labels, region="nope", tile_size=16)
+
+
+def test_saliency_in_extremes_counts_the_right_pixels(rng):
+    images = rng.normal(size=(3, 20, 20))
+    # saliency only on the 10 % densest pixels of each image -> all of it is "dense"
+    threshold = np.quantile(images.reshape(3, -1), 0.9, axis=1)[:, None, None]
+    on_clumps = (images >= threshold).astype(float)
+    dense, rare = saliency_in_extremes(on_clumps, images, fraction=0.1)
+    np.testing.assert_allclose(dense, 1.0)
+    np.testing.assert_allclose(rare, 0.0)
+    # evenly spread saliency -> shares equal the fraction; a monotonic transform of the
+    # images (log of a positive density) changes nothing
+    dense, rare = saliency_in_extremes(np.ones_like(images), np.exp(images), fraction=0.25)
+    np.testing.assert_allclose(dense, 0.25)
+    np.testing.assert_allclose(rare, 0.25)
+    with pytest.raises(ValueError, match=r"shape \(n, H, W\)"):
+        saliency_in_extremes(np.ones((3, 20, 20)), images[:2])
+    with pytest.raises(ValueError, match="fraction"):
+        saliency_in_extremes(np.ones_like(images), images, fraction=0.6)
+    with pytest.raises(ValueError, match=">= 0"):
+        saliency_in_extremes(-np.ones_like(images), images)
