@@ -53,7 +53,7 @@ def main() -> None:
     for name in CRFLUID_CLASSES:
         start = time.perf_counter()
         data = make_crfluid_dataset(
-            CACHE_DIR / "depth" / f"r{args.resolution}_t{args.t_end:g}" / name,
+            CACHE_DIR / "depth" / f"r{args.resolution}_t{args.t_end:g}_n{args.runs}" / name,
             classes=(name,),
             n_runs_per_class=args.runs,
             resolution=args.resolution,
