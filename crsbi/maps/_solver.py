@@ -27,6 +27,7 @@ __all__ = [
     "INJECTION_CONSTANT",
     "STREAMING_LENGTH",
     "STREAMING_MAX_ITER",
+    "STREAMING_SCHEME",
     "STREAMING_TOL",
     "OUForcing",
     "Solver",
