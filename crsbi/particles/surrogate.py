@@ -11,6 +11,7 @@ returned by ``predict(X, return_std=True)``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +24,18 @@ from crsbi.core.persistence import PersistenceMixin
 from crsbi.core.random import check_random_state
 from crsbi.core.validation import check_interval, check_option
 
-__all__ = ["DiffusionSurrogate", "SurrogateSimulator", "relative_error"]
+__all__ = ["DiffusionSurrogate", "ExtrapolationWarning", "SurrogateSimulator", "relative_error"]
+
+
+class ExtrapolationWarning(UserWarning):
+    """A surrogate was asked for inputs outside the box it was trained on."""
+
 
 _FLOATS = [np.float64, np.float32]
 _TRANSFORMS = ("auto", "log", "asinh", "none")
+#: Fraction of the training box's width (in the input scale, log for ``log_features``)
+#: beyond each edge within which :meth:`DiffusionSurrogate.predict` does not warn.
+BOX_MARGIN = 0.02
 
 
 def relative_error(y_true: Any, y_pred: Any) -> float:
@@ -94,6 +103,13 @@ class DiffusionSurrogate(PersistenceMixin, RegressorMixin, BaseEstimator):
         e.g. ``(1, 2)`` for the quasi-linear ``D_perp ~ b^2`` scaling. Rows where the
         prefactor vanishes (exact ``b = 0`` points) must have ``y = 0``; they are then
         reproduced exactly and need no fitting, so the log transform stays usable.
+    extrapolate : bool, default=True
+        What :meth:`predict` does with inputs outside the training box (the per-column
+        minimum and maximum of ``X`` in ``fit``, stored as ``data_min_`` and
+        ``data_max_``, widened by 2 % of its width, :data:`BOX_MARGIN`, on each side
+        in the input scale): ``True`` predicts them with an :class:`ExtrapolationWarning`
+        naming the columns and the box, ``False`` raises a ``ValueError``. A network
+        extrapolates without any guarantee; outside the box its error is unknown.
     lr, weight_decay, batch_size, max_epochs, validation_fraction, patience, \
 device, verbose
         Training parameters of every member, see :class:`crsbi.core.base.BaseNeuralEstimator`.
@@ -114,6 +130,8 @@ device, verbose
         ``s`` of the ``asinh`` transform (1.0 otherwise).
     feature_mean_, feature_scale_ : ndarray of shape (n_features,)
         Input standardisation (after the log of ``log_features``).
+    data_min_, data_max_ : ndarray of shape (n_features,)
+        The training box: per-column minimum and maximum of ``X`` seen in ``fit``.
 
     Examples
     --------
@@ -137,6 +155,7 @@ device, verbose
         target_transform: str = "auto",
         log_features: Sequence[int] | None = None,
         target_prefactor: tuple[int, float] | None = None,
+        extrapolate: bool = True,
         lr: float = 1e-3,
         weight_decay: float = 0.0,
         batch_size: int = 64,
@@ -153,6 +172,7 @@ device, verbose
         self.target_transform = target_transform
         self.log_features = log_features
         self.target_prefactor = target_prefactor
+        self.extrapolate = extrapolate
         self.lr = lr
         self.weight_decay = weight_decay
         self.batch_size = batch_size
@@ -239,9 +259,16 @@ device, verbose
         owner = type(self).__name__
         check_interval(self.n_estimators, "n_estimators", owner, kind=int, low=1)
         check_option(self.target_transform, "target_transform", owner, _TRANSFORMS)
+        if not isinstance(self.extrapolate, (bool, np.bool_)):
+            raise ValueError(
+                f"The 'extrapolate' parameter of {owner} must be True (warn) or False (raise). "
+                f"Got {self.extrapolate!r} instead."
+            )
         X, y = validate_data(
             self, X, y, dtype=_FLOATS, multi_output=True, y_numeric=True, ensure_min_samples=2
         )
+        self.data_min_ = X.min(axis=0).astype(np.float64)
+        self.data_max_ = X.max(axis=0).astype(np.float64)
         y = np.asarray(y, dtype=np.float64)
         self._y_1d = y.ndim == 1
         y2 = y.reshape(len(y), -1)
@@ -318,6 +345,7 @@ device, verbose
         """
         check_is_fitted(self, "estimators_")
         X = validate_data(self, X, dtype=_FLOATS, reset=False)
+        self._check_box(X)
         Z = (self._features(X) - self.feature_mean_) / self.feature_scale_
         prefactor = self._prefactor(X)[None, :, None]
         members = prefactor * np.stack(
@@ -328,6 +356,34 @@ device, verbose
         if self._y_1d:
             mean, std = mean[:, 0], std[:, 0]
         return (mean, std) if return_std else mean
+
+    def _check_box(self, X: np.ndarray) -> None:
+        """Warn (or raise, ``extrapolate=False``) on rows outside the training box.
+
+        The box is compared in the network's input scale (``log10`` of ``log_features``)
+        and widened by :data:`BOX_MARGIN` of its width on each side, so that hold-out
+        rows drawn from the same prior as the training rows do not warn at the edges.
+        """
+        edges = self._features(np.array([self.data_min_, self.data_max_]))
+        slack = BOX_MARGIN * (edges[1] - edges[0]) + 1e-12 * (1.0 + np.abs(edges[1]))
+        Z = self._features(X)
+        outside = (Z < edges[0] - slack) | (Z > edges[1] + slack)
+        if not outside.any():
+            return
+        columns = np.flatnonzero(outside.any(axis=0))
+        box = ", ".join(
+            f"column {c}: [{self.data_min_[c]:.4g}, {self.data_max_[c]:.4g}] "
+            f"(got {X[outside[:, c], c].min():.4g} to {X[outside[:, c], c].max():.4g})"
+            for c in columns
+        )
+        message = (
+            f"{int(outside.any(axis=1).sum())} of {len(X)} rows lie outside the training box "
+            f"of {type(self).__name__} ({box}); the network extrapolates there with an "
+            "unknown error."
+        )
+        if not self.extrapolate:
+            raise ValueError(message + " Pass extrapolate=True to predict them with a warning.")
+        warnings.warn(message, ExtrapolationWarning, stacklevel=3)
 
     def relative_error(self, X: Any, y: Any) -> float:
         """Palade's accuracy figure on ``(X, y)``: see :func:`relative_error`.

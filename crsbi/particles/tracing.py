@@ -52,6 +52,8 @@ from crsbi.core.validation import check_interval, check_option
 from crsbi.particles.turbulence import TURBULENCE_MODELS, WaveSet, _realisation_seeds, _wave_arrays
 
 __all__ = [
+    "MAX_B",
+    "MAX_DT_FRACTION",
     "PALADE_BOUNDS",
     "DiffusionResult",
     "Trajectories",
@@ -66,6 +68,15 @@ __all__ = [
 #: in :math:`mc^2`, rms turbulence ``b`` in :math:`B_0`, ``lambda_perp`` in
 #: :math:`\rho_{L0}`. Upper ends and the lower end of ``lambda_perp`` are included.
 PALADE_BOUNDS = {"T": (0.0, 10.0), "b": (0.0, 1.0), "lambda_perp": (0.2, 20.0)}
+
+#: Largest rms turbulence :func:`simulate_diffusion` accepts, in :math:`B_0`: beyond it the
+#: mean field holds < 1 % of the magnetic energy and the units (:math:`B_0`,
+#: :math:`\rho_{L0}`) stop describing the particles' motion.
+MAX_B = 10.0
+#: Largest time step of :func:`simulate_diffusion` as a fraction of the gyro-period in the
+#: rms field, :math:`2\pi\gamma/\sqrt{1 + b^2}`. At 1/4 the Boris gyro-phase is already
+#: 15 % short per step (Palade's :math:`2\pi/10` at :math:`\gamma = 1`, b = 1: 0.14).
+MAX_DT_FRACTION = 0.25
 
 _CHUNK = 2048  # particles per kernel call (bounds memory: ~60 MB at 500 waves)
 #: kernels of :func:`trace_particles`: reproducible, fastmath, NumPy reference
@@ -362,7 +373,8 @@ def simulate_diffusion(
     T : float
         Kinetic energy in :math:`mc^2`, > 0 (Palade: (0, 10)).
     b : float
-        Rms turbulent field in :math:`B_0`, >= 0 (Palade: (0, 1)); 0 means no turbulence.
+        Rms turbulent field in :math:`B_0`, in [0, :data:`MAX_B` = 10] (Palade: (0, 1));
+        0 means no turbulence.
     lambda_perp : float
         Perpendicular bend-over scale :math:`\lambda_\perp` in :math:`\rho_{L0}`, > 0
         (Palade: (0.2, 20)); for ``turbulence="isotropic"`` the bend-over scale :math:`L`.
@@ -375,7 +387,8 @@ def simulate_diffusion(
     n_waves : int, default=500
         Plane waves per realisation :math:`N_c`, >= 1.
     dt : float, default=2*pi/10
-        Time step in :math:`1/\omega_c`, > 0.
+        Time step in :math:`1/\omega_c`, > 0 and at most :data:`MAX_DT_FRACTION` = 1/4 of
+        the gyro-period in the rms field, :math:`2\pi\gamma/\sqrt{1 + b^2}`.
     n_steps : int, default=2000
         Number of steps, >= 3; the run lasts :math:`t_{\max} = n_{steps}\Delta t`.
     n_samples : int, default=64
@@ -432,7 +445,7 @@ def simulate_diffusion(
     """
     owner = "simulate_diffusion"
     check_interval(T, "T", owner, low=0.0, high=np.inf, closed="neither")
-    check_interval(b, "b", owner, low=0.0, high=np.inf, closed="left")
+    check_interval(b, "b", owner, low=0.0, high=MAX_B, closed="both")
     check_interval(lambda_perp, "lambda_perp", owner, low=0.0, high=np.inf, closed="neither")
     _check_mu(mu, owner)
     check_interval(lambda_par_ratio, "lambda_par_ratio", owner, low=0.0, closed="neither")
@@ -449,6 +462,14 @@ def simulate_diffusion(
     check_option(displacement, "displacement", owner, ["particle", "guiding_centre"])
     check_interval(n_threads, "n_threads", owner, kind=int, low=1, allow_none=True)
     check_option(backend, "backend", owner, BACKENDS[:2])
+    gyro_period = 2.0 * np.pi * (1.0 + float(T)) / math.sqrt(1.0 + float(b) ** 2)
+    if dt > MAX_DT_FRACTION * gyro_period:
+        raise ValueError(
+            f"The 'dt' parameter of {owner} must be at most {MAX_DT_FRACTION:g} of the "
+            f"gyro-period 2 pi gamma / sqrt(1 + b^2) = {gyro_period:.4g} (1/omega_c) at "
+            f"T = {T:g}, b = {b:g}, i.e. <= {MAX_DT_FRACTION * gyro_period:.4g}; got {dt!r}. "
+            "Larger steps do not resolve the gyration (Palade: 2 pi / 10)."
+        )
     lambda_par = lambda_par_ratio * lambda_perp
     if turbulence in ("slab", "composite") and np.isinf(lambda_par):
         raise ValueError(

@@ -258,7 +258,11 @@ def test_simulate_d_perp_rejects_bad_theta(theta, match):
     ("kwargs", "error", "match"),
     [
         ({"T": -1.0}, ValueError, r"'T' parameter of simulate_diffusion .* \(0, inf\)"),
-        ({"b": -0.5}, ValueError, r"'b' parameter .* \[0, inf\)"),
+        ({"b": -0.5}, ValueError, r"'b' parameter .* \[0, 10\]"),
+        ({"b": 50.0}, ValueError, r"'b' parameter .* \[0, 10\]"),
+        # gyro-period at T = 1, b = 0.5: 4 pi / sqrt(1.25) = 11.24; a quarter of it is 2.81
+        ({"dt": 1e3}, ValueError, r"'dt' .* at most 0.25 of the gyro-period .* 11.24.*<= 2.81"),
+        ({"dt": 2.9}, ValueError, r"'dt' .* <= 2.81"),
         ({"lambda_perp": 0.0}, ValueError, r"'lambda_perp'"),
         ({"mu": 1.5}, ValueError, r"'mu' .* \[-1, 1\] or 'isotropic'"),
         ({"mu": "random"}, ValueError, r"'mu'"),

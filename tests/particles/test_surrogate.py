@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, cross_val_score
 
-from crsbi.particles.surrogate import DiffusionSurrogate, relative_error
+from crsbi.particles.surrogate import DiffusionSurrogate, ExtrapolationWarning, relative_error
 
 LOW, HIGH = np.array([0.1, 0.05, 0.2]), np.array([10.0, 1.0, 20.0])  # T, b, lambda_perp
 FAST = dict(max_epochs=300, lr=3e-3, random_state=0, verbose=0, device="cpu")
@@ -69,14 +69,42 @@ def test_ensemble_spread_grows_outside_the_training_box(data):
     assert mean.shape == std.shape == (200,)
     assert np.all(std > 0)
     outside = X[:200] * np.array([1.0, 1.0, 30.0])  # lambda_perp up to 600, never seen
-    _, std_out = model.predict(outside, return_std=True)
+    with pytest.warns(ExtrapolationWarning, match="outside the training box"):
+        _, std_out = model.predict(outside, return_std=True)
+        outside_rel = np.median(std_out / model.predict(outside))
     inside_rel = np.median(std / mean)
-    outside_rel = np.median(std_out / model.predict(outside))
     # 10 seeds: ratio 5.9 to 41 (median 31); ln(ratio) = 3.1 +- 0.7, so the bound 1.25 is
     # 4 sd below (the former 2 was 3.7 sd)
     assert outside_rel > 1.25 * inside_rel
     single = DiffusionSurrogate(**FAST).fit(X[:100], y[:100])
     assert np.all(single.predict(X[:5], return_std=True)[1] == 0)
+
+
+def test_outside_the_training_box_warns_or_refuses(data):
+    """Palade's box is T in (0, 10], b in (0, 1]: b = 5, T = 100 is an extrapolation."""
+    X, y = data
+    model = DiffusionSurrogate(log_features=[0, 1, 2], **dict(FAST, max_epochs=2)).fit(X, y)
+    np.testing.assert_array_equal(model.data_min_, X.min(axis=0))
+    np.testing.assert_array_equal(model.data_max_, X.max(axis=0))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.predict(X)  # the training rows themselves, edges included: silent
+        model.predict(np.array([model.data_min_, model.data_max_]))
+    far = np.array([[100.0, 5.0, 1.0], [1.0, 0.5, 1.0]])
+    with pytest.warns(ExtrapolationWarning, match=r"1 of 2 rows .*column 0.*column 1") as record:
+        model.predict(far)
+    assert "column 2" not in str(record[0].message)
+    strict = DiffusionSurrogate(
+        log_features=[0, 1, 2], extrapolate=False, **dict(FAST, max_epochs=2)
+    )
+    strict.fit(X, y)
+    with pytest.raises(ValueError, match="outside the training box.*extrapolate=True"):
+        strict.predict(far)
+    assert strict.predict(far[1:]).shape == (1,)
+    with pytest.raises(ValueError, match="'extrapolate' parameter"):
+        DiffusionSurrogate(extrapolate="warn", **FAST).fit(X, y)
 
 
 def test_two_outputs(data):
