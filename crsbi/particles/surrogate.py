@@ -367,7 +367,8 @@ device, verbose
         edges = self._features(np.array([self.data_min_, self.data_max_]))
         slack = BOX_MARGIN * (edges[1] - edges[0]) + 1e-12 * (1.0 + np.abs(edges[1]))
         Z = self._features(X)
-        outside = (Z < edges[0] - slack) | (Z > edges[1] + slack)
+        low, high = edges[0] - slack, edges[1] + slack
+        outside = (low > Z) | (high < Z)
         if not outside.any():
             return
         columns = np.flatnonzero(outside.any(axis=0))

@@ -100,7 +100,7 @@ def test_outside_the_training_box_warns_or_refuses(data):
         log_features=[0, 1, 2], extrapolate=False, **dict(FAST, max_epochs=2)
     )
     strict.fit(X, y)
-    with pytest.raises(ValueError, match="outside the training box.*extrapolate=True"):
+    with pytest.raises(ValueError, match=r"outside the training box.*extrapolate=True"):
         strict.predict(far)
     assert strict.predict(far[1:]).shape == (1,)
     with pytest.raises(ValueError, match="'extrapolate' parameter"):
