@@ -52,6 +52,13 @@ def main() -> None:
     parser.add_argument("--n-estimators", type=int, default=5)
     parser.add_argument("--n-jobs", type=int, default=1)
     parser.add_argument(
+        "--max-steps-factor",
+        type=int,
+        default=8,
+        help="runs are doubled until D_perp converges, up to this x n_steps (1: fixed length)",
+    )
+    parser.add_argument("--tag", default="", help="suffix of the report name")
+    parser.add_argument(
         "--seeds",
         type=int,
         nargs="+",
@@ -59,8 +66,16 @@ def main() -> None:
         help="one campaign of --n-simulations per seed; the databases are concatenated",
     )
     args = parser.parse_args()
-    config = {"n_particles": args.n_particles, "n_waves": args.n_waves, "n_steps": args.n_steps}
-    tag = f"logdb_{args.n_simulations}_{args.n_particles}_{args.n_waves}_{args.n_steps}"
+    config = {
+        "n_particles": args.n_particles,
+        "n_waves": args.n_waves,
+        "n_steps": args.n_steps,
+        "max_steps": args.max_steps_factor * args.n_steps if args.max_steps_factor > 1 else None,
+    }
+    tag = (
+        f"logdb_{args.n_simulations}_{args.n_particles}_{args.n_waves}_{args.n_steps}"
+        f"_x{args.max_steps_factor}"
+    )
     start = time.perf_counter()
     parts = [
         make_diffusion_database(
@@ -75,7 +90,16 @@ def main() -> None:
     db = DiffusionDatabase(
         **{
             name: np.concatenate([getattr(part, name) for part in parts])
-            for name in ("X", "d_perp", "d_par", "d_perp_err", "exponent_perp", "analytic")
+            for name in (
+                "X",
+                "d_perp",
+                "d_par",
+                "d_perp_err",
+                "exponent_perp",
+                "analytic",
+                "change_perp",
+                "n_steps_run",
+            )
         },
         config=parts[0].config,
     )
@@ -85,8 +109,15 @@ def main() -> None:
     theta = (1.0, 0.5, 1.0)
     simulate_diffusion(*theta, n_particles=50, n_waves=20, n_steps=20, random_state=0)
     t0 = time.perf_counter()
-    simulate_diffusion(*theta, random_state=1, displacement="guiding_centre", **config)
+    simulate_diffusion(
+        *theta, random_state=1, displacement="guiding_centre", converge_on="perp", **config
+    )
     sim_s = time.perf_counter() - t0
+    # label convergence: how much each label still drifts per doubling of its run
+    simulated_all = ~db.analytic
+    drift = np.abs(db.change_perp[simulated_all])
+    runs = db.n_steps_run[simulated_all]
+    mean_steps = float(runs.mean())
 
     rng = np.random.default_rng(0)
     order = rng.permutation(len(db.X))
@@ -116,6 +147,8 @@ def main() -> None:
     rel_diffusive = relative_error(y[test][diffusive], pred[diffusive])
     noise = float(np.sqrt(np.mean((db.d_perp_err[test][simulated] / y[test][simulated]) ** 2)))
     model_only = float(np.sqrt(max(rel**2 - noise**2, 0.0)))
+    converged_rows = db.converged()[test] & simulated
+    rel_converged = relative_error(y[test][converged_rows], pred[converged_rows])
     zero_rows = ~simulated
     zero_abs = float(np.max(np.abs(pred[zero_rows]))) if zero_rows.any() else float("nan")
 
@@ -165,7 +198,25 @@ def main() -> None:
         {"quantity": "database build time [s] (~0 if resumed)", "value": round(build_s, 1)},
         {"quantity": "hold-out relative error (all rows)", "value": round(rel, 4)},
         {"quantity": "hold-out relative error (diffusive rows)", "value": round(rel_diffusive, 4)},
+        {
+            "quantity": "hold-out relative error (rows with |change per doubling| <= 3 %)",
+            "value": round(rel_converged, 4),
+        },
         {"quantity": "label noise of the simulations (rms D_err/D)", "value": round(noise, 4)},
+        {
+            "quantity": "labels converged (|change of D_perp per doubling| <= 3 %)",
+            "value": f"{np.mean(drift <= 0.03):.3f}",
+        },
+        {
+            "quantity": "label drift: median, 90th percentile |change per doubling|",
+            "value": f"{np.median(drift):.3f}, {np.quantile(drift, 0.9):.3f}",
+        },
+        {
+            "quantity": "steps per run: mean (fractions at 1x, 2x, 4x, 8x n_steps)",
+            "value": f"{mean_steps:.0f} ("
+            + ", ".join(f"{np.mean(runs == f * args.n_steps):.2f}" for f in (1, 2, 4, 8))
+            + ")",
+        },
         {"quantity": "model error with label noise removed", "value": round(model_only, 4)},
         {"quantity": "max |prediction| at b=0 (truth 0)", "value": f"{zero_abs:.2e}"},
         {"quantity": "hold-out R^2", "value": round(model.score(db.X[test], y[test]), 4)},
@@ -186,7 +237,10 @@ def main() -> None:
             "quantity": "predictions per second, one member (batch 1e6)",
             "value": f"{per_second_single:.3g}",
         },
-        {"quantity": "simulator seconds per D_perp at database settings", "value": round(sim_s, 3)},
+        {
+            "quantity": "simulator seconds per D_perp at database settings (theta = 1, 0.5, 1)",
+            "value": round(sim_s, 3),
+        },
         {"quantity": "speed-up over the simulator (database settings)", "value": f"{speedup:.3g}"},
         {
             "quantity": "simulator seconds per D_perp at paper settings (bench_particles)",
@@ -201,13 +255,15 @@ def main() -> None:
     ]
     rows += inference
     write_report(
-        "bench_surrogate",
+        "bench_surrogate" + args.tag,
         rows,
         notes=(
             f"DiffusionSurrogate, {args.n_estimators}-member ensemble of MLP(3->64->64->1, tanh), "
             "inputs log10(T), b, log10(lambda_perp); target log(D / b^2). 10% hold-out. "
             "The simulated labels carry their own Monte Carlo error (row 'label noise'); the "
-            "relative error against them cannot fall below it. Figures: "
+            "relative error against them cannot fall below it. Labels are converged runs: each "
+            "simulation is doubled until D_perp changes by <= 3 % (+ 2 standard errors of the "
+            f"change) per doubling, up to {args.max_steps_factor} x n_steps. Figures: "
             "bench_surrogate_pred_vs_sim.png, bench_surrogate_error_map.png, "
             "bench_surrogate_slices.png, bench_surrogate_running_d.png."
         ),
@@ -311,7 +367,11 @@ def _figures(db, model, y_test, pred, b_edges, l_edges, grid, config) -> None:
     plt.close(fig)
 
     result = simulate_diffusion(
-        1.0, 0.5, 1.0, random_state=0, **{**config, "displacement": "guiding_centre"}
+        1.0,
+        0.5,
+        1.0,
+        random_state=0,
+        **{**config, "displacement": "guiding_centre", "converge_on": "perp"},
     )
     fig, ax = plt.subplots(figsize=(5, 4))
     for axis, label in enumerate(["D_xx", "D_yy", "D_zz"]):

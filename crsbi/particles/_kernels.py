@@ -163,7 +163,7 @@ def field_kernel(waves, points, out, fast=False):  # pragma: no cover - compiled
 @njit(parallel=True, fastmath=EXACT, cache=True)
 def trace_kernel(
     waves, positions, momenta, dt, sample_steps, guiding_centre, out_positions, out_momenta,
-    fast=False,
+    fast, final_state, gammas,
 ):  # pragma: no cover - compiled  # fmt: skip
     """Advance particles with the relativistic Boris pusher (no electric field).
 
@@ -191,10 +191,19 @@ def trace_kernel(
     out_momenta : float64 (n_particles, n_samples or 0, 3)
         Receives ``p_{n-1/2}`` (the momentum that moved the particle to ``x_n``) when its
         second axis is not empty.
-    fast : bool, default=False
+    fast : bool
         Wave sums with ``fastmath=True`` (CPU-dependent last bits), see module docstring.
+    final_state : float64 (n_particles, 7) or (0, 7)
+        When not empty, receives ``(x_N, p_{N-1/2}, gamma)`` at the last sample step ``N``:
+        passed back as ``positions``, ``momenta`` and ``gammas`` it continues the run bit
+        for bit.
+    gammas : float64 (n_particles,) or (0,)
+        Lorentz factors to use instead of ``sqrt(1 + p^2)`` of ``momenta`` (which the
+        pusher conserves only to round-off): the ones of the run being continued.
     """
     n_particles = positions.shape[0]
+    keep_final = final_state.shape[0] > 0
+    given_gamma = gammas.shape[0] > 0
     n_rows = waves.shape[1]
     n_samples = sample_steps.shape[0]
     n_steps = sample_steps[n_samples - 1]
@@ -216,6 +225,8 @@ def trace_kernel(
         uy = momenta[i, 1]
         uz = momenta[i, 2]
         gamma = np.sqrt(1.0 + ux * ux + uy * uy + uz * uz)  # constant: B does no work
+        if given_gamma:
+            gamma = gammas[i]
         half = 0.5 * dt / gamma
         step_x = dt / gamma
         centre = 0.5 * (1.0 + half * half)
@@ -258,6 +269,14 @@ def trace_kernel(
             x += ux * step_x
             y += uy * step_x
             z += uz * step_x
+        if keep_final:  # the loop broke at n = N before moving: x_N and p_{N-1/2}
+            final_state[i, 0] = x
+            final_state[i, 1] = y
+            final_state[i, 2] = z
+            final_state[i, 3] = ux
+            final_state[i, 4] = uy
+            final_state[i, 5] = uz
+            final_state[i, 6] = gamma
 
 
 # --------------------------------------------------------------------------- random waves

@@ -26,7 +26,10 @@ __all__ = [
 #: Columns of ``DiffusionDatabase.X``.
 FEATURES = ("T", "b", "lambda_perp")
 #: Columns of the simulator output stored by the campaign.
-OUTPUTS = ("d_perp", "d_par", "d_perp_err", "exponent_perp")
+OUTPUTS = ("d_perp", "d_par", "d_perp_err", "exponent_perp", "change_perp", "n_steps_run")
+#: Longest run of a database simulation, as a multiple of ``n_steps``: runs are doubled
+#: until D_perp is converged (:func:`~crsbi.particles.simulate_diffusion`) or this is hit.
+MAX_STEPS_FACTOR = 8
 #: Default box: T in mc^2, b in B0, lambda_perp in rho_L0 (Palade 2023).
 PALADE_BOX = (np.array([1e-2, 1e-2, 0.2]), np.array([10.0, 1.0, 20.0]))
 
@@ -85,7 +88,7 @@ class LogBoxPrior:
 def simulate_transport_summary(
     theta: Any, *, random_state: Any = None, **config: Any
 ) -> np.ndarray:
-    """Campaign simulator: ``(T, b, lambda_perp)`` -> ``[D_perp, D_par, D_perp_err, alpha_perp]``.
+    """Campaign simulator: ``(T, b, lambda_perp)`` -> the :data:`OUTPUTS` of one run.
 
     Parameters
     ----------
@@ -98,15 +101,26 @@ def simulate_transport_summary(
 
     Returns
     -------
-    ndarray of shape (4,)
-        Plateau D_perp and D_par (rho_L0^2 omega_c), the standard error of D_perp, and the
-        late-time MSD exponent of the perpendicular motion (1 for diffusion).
+    ndarray of shape (6,)
+        Plateau D_perp and D_par (rho_L0^2 omega_c), the standard error of D_perp, the
+        late-time MSD exponent of the perpendicular motion (1 for diffusion), the relative
+        change of D_perp over the last doubling of the run (``change_perp``) and the number
+        of steps actually run (more than ``n_steps`` when ``max_steps`` extended it).
     """
     from crsbi.particles.tracing import simulate_diffusion
 
     T, b, lambda_perp = (float(v) for v in np.asarray(theta, dtype=float))
     result = simulate_diffusion(T, b, lambda_perp, random_state=random_state, **config)
-    return np.array([result.d_perp, result.d_par, result.d_perp_err, result.exponent_perp])
+    return np.array(
+        [
+            result.d_perp,
+            result.d_par,
+            result.d_perp_err,
+            result.exponent_perp,
+            result.change_perp,
+            result.config["n_steps"],
+        ]
+    )
 
 
 @dataclass
@@ -119,6 +133,11 @@ class DiffusionDatabase:
         ``(T, b, lambda_perp)`` per row.
     d_perp, d_par, d_perp_err, exponent_perp : ndarray of shape (n,)
         Simulator outputs (zeros, and exponent NaN, for analytic ``b = 0`` rows).
+    change_perp : ndarray of shape (n,)
+        Relative change of D_perp over the last doubling of each run (0 for analytic rows):
+        the label's remaining drift with run length.
+    n_steps_run : ndarray of shape (n,)
+        Steps each simulation ran (0 for analytic rows).
     analytic : ndarray of bool, shape (n,)
         Rows that are exact analytic points rather than simulations.
     config : dict
@@ -131,7 +150,20 @@ class DiffusionDatabase:
     d_perp_err: np.ndarray
     exponent_perp: np.ndarray
     analytic: np.ndarray
+    change_perp: np.ndarray | None = None
+    n_steps_run: np.ndarray | None = None
     config: dict[str, Any] = field(default_factory=dict)
+
+    def converged(self, tolerance: float = 0.03) -> np.ndarray:
+        """Rows whose D_perp changed by at most ``tolerance`` on the last doubling.
+
+        Analytic rows are exact, hence converged; without ``change_perp`` (a database
+        built before convergence was recorded) nothing is known and all rows are False
+        but the analytic ones.
+        """
+        if self.change_perp is None:
+            return self.analytic.copy()
+        return self.analytic | (np.abs(self.change_perp) <= tolerance)
 
     def diffusive(self, tolerance: float = 0.2) -> np.ndarray:
         """Rows whose perpendicular MSD exponent is within ``tolerance`` of 1 (or analytic)."""
@@ -177,7 +209,10 @@ def make_diffusion_database(
         Settings of :func:`crsbi.particles.simulate_diffusion` (e.g. ``n_particles``,
         ``n_waves``, ``n_steps``). The default perpendicular displacement is the
         guiding centre's, which removes the bounded gyration term ``r_L^2 / 2t``
-        that would otherwise dominate at high energy and weak turbulence.
+        that would otherwise dominate at high energy and weak turbulence. By default
+        runs are **converged** in D_perp: ``max_steps = MAX_STEPS_FACTOR * n_steps``
+        and ``converge_on="perp"`` (pass ``max_steps=None`` for fixed-length runs); the
+        remaining change per doubling is stored in ``change_perp``.
 
     Returns
     -------
@@ -191,7 +226,13 @@ def make_diffusion_database(
     check_interval(analytic_fraction, "analytic_fraction", "make_diffusion_database", low=0, high=1)
     box_low = np.asarray(PALADE_BOX[0] if low is None else low, dtype=float)
     box_high = np.asarray(PALADE_BOX[1] if high is None else high, dtype=float)
-    config = {"displacement": "guiding_centre", **simulator_config}
+    n_steps = int(simulator_config.get("n_steps", 2000))
+    config = {
+        "displacement": "guiding_centre",
+        "max_steps": MAX_STEPS_FACTOR * n_steps,
+        "converge_on": "perp",
+        **simulator_config,
+    }
     campaign = Campaign(
         partial(simulate_transport_summary, **config),
         path,
@@ -216,5 +257,7 @@ def make_diffusion_database(
         d_perp_err=np.concatenate([data.x[:, 2], zeros]),
         exponent_perp=np.concatenate([data.x[:, 3], np.full(n_analytic, np.nan)]),
         analytic=np.concatenate([np.zeros(len(data.theta), bool), np.ones(n_analytic, bool)]),
+        change_perp=np.concatenate([data.x[:, 4], zeros]),
+        n_steps_run=np.concatenate([data.x[:, 5], zeros]).astype(np.int64),
         config=config,
     )

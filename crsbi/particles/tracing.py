@@ -145,6 +145,14 @@ class DiffusionResult:
         ``"diffusive"`` when :math:`|\alpha - 1|` is within ``diffusive_tolerance``, else
         ``"subdiffusive"``, ``"superdiffusive"`` or ``"ballistic"`` (:math:`\alpha \ge 1.8`).
         Only a ``"diffusive"`` plateau is a diffusion coefficient.
+    change_perp, change_par : float
+        Relative change of the plateau when the run was doubled: the plateau above minus
+        the same plateau measured at half the run, over the latter (same particles).
+    change_perp_err, change_par_err : float
+        Standard errors of these changes over the particle ensemble.
+    converged_perp, converged_par : bool
+        ``|change| <= convergence_tol + 2 change_err``: doubling the run changed the
+        coefficient by at most the tolerance, beyond Monte Carlo noise.
     config : dict
         The parameters of the run (including ``gamma`` and ``speed``).
 
@@ -169,12 +177,23 @@ class DiffusionResult:
     exponent_par: float
     regime_perp: str
     regime_par: str
+    change_perp: float = np.nan
+    change_perp_err: float = np.nan
+    change_par: float = np.nan
+    change_par_err: float = np.nan
+    converged_perp: bool = False
+    converged_par: bool = False
     config: dict = field(default_factory=dict)
 
     @property
     def is_diffusive(self) -> bool:
         """Whether both the perpendicular and the parallel transport are diffusive."""
         return self.regime_perp == "diffusive" and self.regime_par == "diffusive"
+
+    @property
+    def converged(self) -> bool:
+        """Whether both coefficients changed by at most ``convergence_tol`` on doubling."""
+        return self.converged_perp and self.converged_par
 
 
 def initial_momenta(
@@ -358,6 +377,9 @@ def simulate_diffusion(
     plateau_fraction: float = 0.5,
     diffusive_tolerance: float = 0.2,
     displacement: str = "particle",
+    convergence_tol: float = 0.03,
+    max_steps: int | None = None,
+    converge_on: str = "both",
     n_threads: int | None = None,
     backend: str = "numba",
     random_state: Any = None,
@@ -413,6 +435,20 @@ def simulate_diffusion(
         asymptotically; the guiding centres remove the bounded gyration term
         :math:`\sim r_L^2/2t` that dominates the running :math:`D_\perp(t)` when
         :math:`D_\perp t \lesssim r_L^2` (weak turbulence, high energy).
+    convergence_tol : float, default=0.03
+        A plateau counts as converged when doubling the run changed it by at most this
+        fraction: the plateau over the run's second half is compared with the plateau
+        measured the same way at half the run (same particles; the change is allowed two
+        of its own standard errors on top, so that Monte Carlo noise alone does not flag a
+        run). The changes and flags are in the result (``change_perp``, ``converged``...).
+    max_steps : int or None, default=None
+        ``None``: run ``n_steps`` and only report convergence. Otherwise the run is
+        **extended**, doubling its length (exactly, bit for bit, as a longer run would have
+        gone) until the coefficients named by ``converge_on`` are converged or the next
+        doubling would pass ``max_steps`` (>= ``n_steps``). ``config["n_steps"]`` is the
+        length actually run.
+    converge_on : {"both", "perp", "par"}, default="both"
+        Which coefficients must converge for an extended run to stop.
     n_threads : int or None, default=None
         numba threads for this call (results do not depend on it); numba's default if
         ``None``.
@@ -460,6 +496,9 @@ def simulate_diffusion(
     check_interval(plateau_fraction, "plateau_fraction", owner, low=0.0, high=1.0, closed="right")
     check_interval(diffusive_tolerance, "diffusive_tolerance", owner, low=0.0, closed="neither")
     check_option(displacement, "displacement", owner, ["particle", "guiding_centre"])
+    check_interval(convergence_tol, "convergence_tol", owner, low=0.0, closed="neither")
+    check_interval(max_steps, "max_steps", owner, kind=int, low=int(n_steps), allow_none=True)
+    check_option(converge_on, "converge_on", owner, ["both", "perp", "par"])
     check_interval(n_threads, "n_threads", owner, kind=int, low=1, allow_none=True)
     check_option(backend, "backend", owner, BACKENDS[:2])
     gyro_period = 2.0 * np.pi * (1.0 + float(T)) / math.sqrt(1.0 + float(b) ** 2)
@@ -486,39 +525,24 @@ def simulate_diffusion(
     rng = check_random_state(random_state)
     seeds = _realisation_seeds(rng, n)
     momenta = initial_momenta(n, float(T), mu=mu, random_state=rng)
-    n_rows = 7 if turbulence == "isotropic" else 6
-    kernel_steps = np.concatenate([[0], steps])  # step 0: the initial (guiding-centre) position
-    sq = np.empty((n, steps.size, 3))
-    with _threads(n_threads):
-        for start in range(0, n, _CHUNK):
-            stop = min(n, start + _CHUNK)
-            if b > 0:
-                waves = _wave_arrays(
-                    seeds[start:stop],
-                    int(n_waves),
-                    model=turbulence,
-                    b=float(b),
-                    lambda_perp=float(lambda_perp),
-                    lambda_par=float(lambda_par),
-                    k_cutoff=float(k_cutoff),
-                    turns=True,
-                    n_rows=n_rows,
-                )
-            else:
-                waves = np.zeros((stop - start, 6, 0))
-            pos = np.empty((stop - start, steps.size + 1, 3))
-            _run_kernel(
-                waves,
-                np.zeros((stop - start, 3)),
-                momenta[start:stop],
-                float(dt),
-                kernel_steps,
-                displacement == "guiding_centre",
-                pos,
-                np.empty((stop - start, 0, 3)),
-                fast=backend == "numba-fast",
-            )
-            sq[start:stop] = (pos[:, 1:] - pos[:, :1]) ** 2
+    wave_config = {
+        "n_waves": int(n_waves),
+        "model": turbulence,
+        "b": float(b),
+        "lambda_perp": float(lambda_perp),
+        "lambda_par": float(lambda_par),
+        "k_cutoff": float(k_cutoff),
+        "turns": True,
+        "n_rows": 7 if turbulence == "isotropic" else 6,
+    }
+    push = {
+        "seeds": seeds,
+        "wave_config": wave_config if b > 0 else None,
+        "dt": float(dt),
+        "guiding_centre": displacement == "guiding_centre",
+        "fast": backend == "numba-fast",
+    }
+    state = np.concatenate([np.zeros((n, 3)), momenta, np.zeros((n, 1))], axis=1)
     gamma = 1.0 + float(T)
     config = {
         "T": float(T),
@@ -537,8 +561,79 @@ def simulate_diffusion(
         "plateau_fraction": float(plateau_fraction),
         "diffusive_tolerance": float(diffusive_tolerance),
         "displacement": displacement,
+        "convergence_tol": float(convergence_tol),
+        "max_steps": None if max_steps is None else int(max_steps),
+        "converge_on": converge_on,
     }
-    return _summarise(steps * float(dt), sq, config)
+    with _threads(n_threads):
+        # the first segment also records step 0: the reference (guiding-centre) position
+        pos = _push_segment(state, np.concatenate([[0], steps]), **push)
+        origin = pos[:, 0]
+        sq = (pos[:, 1:] - origin[:, None]) ** 2
+        done = int(n_steps)
+        result = _summarise(steps * float(dt), sq, config)
+        while max_steps is not None and not _is_converged(result, converge_on):
+            if 2 * done > max_steps:
+                break
+            extra = _extension_steps(done, int(n_samples))
+            pos = _push_segment(state, extra - done, **push)
+            steps = np.concatenate([steps, extra])
+            sq = np.concatenate([sq, (pos - origin[:, None]) ** 2], axis=1)
+            done *= 2
+            config["n_steps"] = done
+            result = _summarise(steps * float(dt), sq, config)
+    return result
+
+
+def _push_segment(state, steps, *, seeds, wave_config, dt, guiding_centre, fast) -> np.ndarray:
+    """Push all particles over ``steps[-1]`` steps from ``state`` (updated in place).
+
+    ``state`` rows are ``(x, p_{n-1/2}, gamma)``; ``gamma = 0`` before the first segment
+    (the kernel computes it), then the kernel's own, so a continuation is bit-exact.
+
+    Returns the (guiding-centre) positions at ``steps`` (relative to the segment start),
+    shape ``(n, steps.size, 3)``. Waves are redrawn from ``seeds`` chunk by chunk (the same
+    realisations every time), so no segment holds more than one chunk of waves.
+    """
+    n = state.shape[0]
+    pos = np.empty((n, steps.size, 3))
+    for start in range(0, n, _CHUNK):
+        stop = min(n, start + _CHUNK)
+        if wave_config is None:
+            waves = np.zeros((stop - start, 6, 0))
+        else:
+            waves = _wave_arrays(seeds[start:stop], **wave_config)
+        final = np.empty((stop - start, 7))
+        gammas = state[start:stop, 6]
+        _run_kernel(
+            waves,
+            np.ascontiguousarray(state[start:stop, :3]),
+            np.ascontiguousarray(state[start:stop, 3:6]),
+            dt,
+            steps,
+            guiding_centre,
+            pos[start:stop],
+            np.empty((stop - start, 0, 3)),
+            fast=fast,
+            final_state=final,
+            gammas=np.ascontiguousarray(gammas) if np.all(gammas > 0) else None,
+        )
+        state[start:stop] = final
+    return pos
+
+
+def _extension_steps(done: int, n_samples: int) -> np.ndarray:
+    """Absolute sample steps of the doubling from ``done`` to ``2 done`` (evenly spaced)."""
+    extra = np.round(np.linspace(done, 2 * done, n_samples + 1)[1:]).astype(np.int64)
+    return np.unique(np.clip(extra, done + 1, 2 * done))
+
+
+def _is_converged(result: DiffusionResult, converge_on: str) -> bool:
+    if converge_on == "perp":
+        return result.converged_perp
+    if converge_on == "par":
+        return result.converged_par
+    return result.converged_perp and result.converged_par
 
 
 def simulate_d_perp(theta: Any, *, random_state: Any = None, log10: bool = True, **config: Any):
@@ -639,10 +734,15 @@ def _threads(n_threads: int | None) -> Iterator[None]:
 
 
 def _run_kernel(
-    waves, positions, momenta, dt, steps, guiding_centre, out_positions, out_momenta, fast
-) -> None:
+    waves, positions, momenta, dt, steps, guiding_centre, out_positions, out_momenta, fast,
+    final_state=None, gammas=None,
+) -> None:  # fmt: skip
     from crsbi.particles._kernels import trace_kernel
 
+    if final_state is None:
+        final_state = np.empty((0, 7))
+    if gammas is None:
+        gammas = np.empty(0)
     trace_kernel(
         waves,
         positions,
@@ -653,6 +753,8 @@ def _run_kernel(
         out_positions,
         out_momenta,
         bool(fast),
+        final_state,
+        gammas,
     )
 
 
@@ -762,13 +864,20 @@ def _trace_numpy(waves, positions, momenta, dt, steps, guiding_centre=False):
 
 
 def _sample_steps(n_steps: int, n_samples: int, sampling: str, window: float) -> np.ndarray:
-    """Increasing sample steps in [1, n_steps], ending at n_steps."""
+    """Increasing sample steps in [1, n_steps], ending at n_steps.
+
+    ``"log"`` sampling adds evenly spaced steps over the plateau window of the whole run
+    and over the same window at half the run (for the convergence check); every
+    sampling contains ``n_steps // 2``.
+    """
     steps = np.linspace(n_steps / n_samples, n_steps, n_samples)
     if sampling == "log":
+        half = n_steps / 2.0
         late = np.linspace(max(1.0, (1.0 - window) * n_steps), n_steps, n_samples)
-        steps = np.concatenate([np.geomspace(1, n_steps, n_samples), late])
+        late_half = np.linspace(max(1.0, (1.0 - window) * half), half, n_samples)
+        steps = np.concatenate([np.geomspace(1, n_steps, n_samples), late, late_half])
     steps = np.unique(np.clip(np.round(steps), 1, n_steps).astype(np.int64))
-    return np.unique(np.append(steps, n_steps))
+    return np.unique(np.append(steps, [max(1, n_steps // 2), n_steps]))
 
 
 def _regime(exponent: float, tolerance: float) -> str:
@@ -779,19 +888,32 @@ def _regime(exponent: float, tolerance: float) -> str:
     return "ballistic" if exponent >= 1.8 else "superdiffusive"
 
 
+def _plateaus(sq: np.ndarray, time: np.ndarray, window: np.ndarray) -> np.ndarray:
+    """Each particle's time average of ``sq / 2t`` over ``window``: shape (n, 3)."""
+    return (sq[:, window] / (2.0 * time[window, None])).mean(axis=1)
+
+
+def _window(time: np.ndarray, end: int, fraction: float) -> np.ndarray:
+    """Select samples ``i <= end`` with ``t_i >= (1 - fraction) t_end`` (at least three)."""
+    window = np.zeros(time.size, dtype=bool)
+    window[: end + 1] = time[: end + 1] >= (1.0 - fraction) * time[end]
+    if window.sum() < 3:
+        window[:] = False
+        window[max(0, end - 2) : end + 1] = True
+    return window
+
+
 def _summarise(time: np.ndarray, sq: np.ndarray, config: dict) -> DiffusionResult:
-    """Compute running coefficients, plateaus, errors and MSD exponents.
+    """Compute running coefficients, plateaus, errors, MSD exponents and convergence.
 
     ``sq`` has shape (n_particles, n_samples, 3).
     """
     n = sq.shape[0]
     msd = sq.mean(axis=0)
     running = msd / (2.0 * time[:, None])
-    window = time >= (1.0 - config["plateau_fraction"]) * time[-1]
-    if window.sum() < 3:
-        window = np.zeros_like(window)
-        window[-3:] = True
-    per_particle = (sq[:, window] / (2.0 * time[window, None])).mean(axis=1)  # (n, 3)
+    fraction = config["plateau_fraction"]
+    window = _window(time, time.size - 1, fraction)
+    per_particle = _plateaus(sq, time, window)  # (n, 3)
     diffusion = per_particle.mean(axis=0)
     diffusion_err = per_particle.std(axis=0, ddof=1) / math.sqrt(n)
     perp = per_particle[:, :2].mean(axis=1)
@@ -801,9 +923,24 @@ def _summarise(time: np.ndarray, sq: np.ndarray, config: dict) -> DiffusionResul
     def slope(values: np.ndarray) -> float:
         return float(np.polyfit(log_t, np.log(np.maximum(values[window], tiny)), 1)[0])
 
+    # the same plateau at half the run, from the same particles: a paired difference
+    half = int(np.searchsorted(time, 0.5 * time[-1] * (1.0 - 1e-12)))
+    earlier = _plateaus(sq, time, _window(time, half, fraction))
+    tol = config["convergence_tol"]
+
+    def change(now: np.ndarray, before: np.ndarray) -> tuple[float, float, bool]:
+        mean_before = before.mean()
+        if mean_before <= 0.0:
+            return 0.0, 0.0, bool(now.mean() == 0.0)
+        rel = (now - before) / mean_before
+        value, error = float(rel.mean()), float(rel.std(ddof=1) / math.sqrt(n))
+        return value, error, abs(value) <= tol + 2.0 * error
+
+    change_perp = change(perp, earlier[:, :2].mean(axis=1))
+    change_par = change(per_particle[:, 2], earlier[:, 2])
     exponent_perp = slope(msd[:, 0] + msd[:, 1])
     exponent_par = slope(msd[:, 2])
-    tol = config["diffusive_tolerance"]
+    regime_tol = config["diffusive_tolerance"]
     return DiffusionResult(
         time=time,
         msd=msd,
@@ -816,7 +953,13 @@ def _summarise(time: np.ndarray, sq: np.ndarray, config: dict) -> DiffusionResul
         d_par_err=float(diffusion_err[2]),
         exponent_perp=exponent_perp,
         exponent_par=exponent_par,
-        regime_perp=_regime(exponent_perp, tol),
-        regime_par=_regime(exponent_par, tol),
+        regime_perp=_regime(exponent_perp, regime_tol),
+        regime_par=_regime(exponent_par, regime_tol),
+        change_perp=change_perp[0],
+        change_perp_err=change_perp[1],
+        change_par=change_par[0],
+        change_par_err=change_par[1],
+        converged_perp=change_perp[2],
+        converged_par=change_par[2],
         config=config,
     )

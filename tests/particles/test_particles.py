@@ -322,3 +322,69 @@ def test_field_along_without_turbulence_and_errors(rng):
         field_along(waves, np.full((2, 4, 3), np.nan))
     with pytest.raises(TypeError, match="WaveSet"):
         field_along("waves", np.zeros((2, 4, 3)))
+
+
+def test_extended_run_is_bit_identical_to_a_longer_run():
+    """Doubling by continuation (kernel state and Lorentz factors carried over) changes
+    nothing: the samples at the common steps of a 400-step run are equal bit for bit."""
+    config = dict(n_particles=40, n_waves=32, random_state=3, displacement="guiding_centre")
+    direct = simulate_diffusion(1.0, 0.5, 1.0, n_steps=400, **config)
+    extended = simulate_diffusion(
+        1.0, 0.5, 1.0, n_steps=100, max_steps=400, convergence_tol=1e-12, **config
+    )
+    assert extended.config["n_steps"] == 400 and direct.config["n_steps"] == 400
+    common, i, j = np.intersect1d(direct.time, extended.time, return_indices=True)
+    assert common.size > 20 and common[-1] == direct.time[-1]
+    np.testing.assert_array_equal(direct.msd[i], extended.msd[j])
+    # stops at max_steps: another doubling would pass it
+    capped = simulate_diffusion(
+        1.0, 0.5, 1.0, n_steps=100, max_steps=300, convergence_tol=1e-12, **config
+    )
+    assert capped.config["n_steps"] == 200
+
+
+def _summary_of(sq, time):
+    from crsbi.particles.tracing import _summarise
+
+    config = {"plateau_fraction": 0.5, "diffusive_tolerance": 0.2, "convergence_tol": 0.03}
+    return _summarise(time, sq, config)
+
+
+def test_convergence_flags_on_known_processes():
+    """Brownian motion (D exact at all times) is converged; ballistic motion (D doubles when
+    the run doubles) and a bounded one (D halves) are not, and the change says by how much."""
+    rng = np.random.default_rng(0)
+    n, steps = 4000, np.arange(1, 401)
+    time = 0.5 * steps
+    increments = rng.standard_normal((n, steps.size, 3)) * np.sqrt(2.0 * 0.5)  # D = 0.5
+    brownian = _summary_of(np.cumsum(increments, axis=1) ** 2, time)
+    # the paired change of D between t/2 and t: 30 seeds sd 0.016 (max |change| 0.047)
+    assert abs(brownian.change_perp) < 0.08 and abs(brownian.change_par) < 0.08
+    assert brownian.converged and brownian.change_perp_err < 0.02
+    velocity = rng.standard_normal((n, 1, 3))
+    ballistic = _summary_of((velocity * time[None, :, None]) ** 2, time)
+    # plateau of v^2 t / 2 over [t/2, t] vs [t/4, t/2]: exactly twice
+    assert ballistic.change_perp == pytest.approx(1.0, rel=1e-9)
+    assert not ballistic.converged_perp and not ballistic.converged_par
+    bounded = _summary_of(np.broadcast_to(velocity**2, (n, steps.size, 3)).copy(), time)
+    assert bounded.change_par == pytest.approx(-0.5, rel=1e-3) and not bounded.converged
+
+
+def test_unconverged_palade_run_is_flagged_and_extended():
+    """Issue 28's case (T, b, lambda_perp) = (1, 0.5, 1): D_perp still grows by ~16 % from
+    500 to 1000 steps; the run is flagged, and the extended run (same seed, so the same
+    first 1000 steps) goes on."""
+    config = dict(n_particles=4000, n_waves=50, displacement="guiding_centre", random_state=1)
+    short = simulate_diffusion(1.0, 0.5, 1.0, n_steps=1000, **config)
+    # 12 seeds: change 0.161 +- 0.018, change - tol - 2 err = 0.094 +- 0.021 (4.5 sd)
+    assert short.change_perp > 0.05
+    assert not short.converged_perp and not short.converged
+    extended = simulate_diffusion(
+        1.0, 0.5, 1.0, n_steps=1000, max_steps=4000, converge_on="perp", **config
+    )
+    assert extended.config["n_steps"] in (2000, 4000)
+    assert extended.converged_perp or extended.config["n_steps"] == 4000
+    with pytest.raises(ValueError, match="'max_steps'"):
+        simulate_diffusion(1.0, 0.5, 1.0, n_steps=500, max_steps=100, **config)
+    with pytest.raises(ValueError, match="'converge_on'"):
+        simulate_diffusion(1.0, 0.5, 1.0, converge_on="x", **config)
