@@ -10,6 +10,7 @@ TINY = {"n_particles": 64, "n_waves": 16, "n_steps": 120}
 def test_summary_simulator_output():
     out = simulate_transport_summary([1.0, 0.5, 2.0], random_state=0, **TINY)
     d_perp, d_par, d_err, exponent, change, n_run = out
+    assert np.isfinite(change)
     assert out.shape == (6,)
     assert n_run == TINY["n_steps"]  # no max_steps: a fixed-length run
     assert d_perp > 0 and d_par > 0
