@@ -28,7 +28,26 @@ __all__ = ["DiffusionSurrogate", "ExtrapolationWarning", "SurrogateSimulator", "
 
 
 class ExtrapolationWarning(UserWarning):
-    """A surrogate was asked for inputs outside the box it was trained on."""
+    """A surrogate was asked for inputs outside the box it was trained on.
+
+    Raised (as a warning) by :meth:`DiffusionSurrogate.predict` when
+    ``extrapolate=True``; with ``extrapolate=False`` the same rows raise a
+    :class:`ValueError` instead. Filter it like any other warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from crsbi.particles import ExtrapolationWarning
+    >>> issubclass(ExtrapolationWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", ExtrapolationWarning)
+    ...     try:
+    ...         warnings.warn("outside the box", ExtrapolationWarning)
+    ...     except ExtrapolationWarning as err:
+    ...         print(err)
+    outside the box
+    """
 
 
 _FLOATS = [np.float64, np.float32]
