@@ -10,6 +10,7 @@ from __future__ import annotations
 from crsbi.core.lazy import lazy_exports
 
 __all__ = [
+    "AMPLITUDES",
     "DDPM",
     "PALADE_BOUNDS",
     "TURBULENCE_MODELS",
@@ -37,8 +38,13 @@ __all__ = [
     "load_trajectory_dataset",
     "make_trajectory_dataset",
     "mean_squared_displacement",
+    "nlgc_d_perp",
+    "particle_kinematics",
     "plot_surrogate_slice",
     "plot_trajectory_statistics",
+    "qlt_pitch_angle_diffusion",
+    "qlt_pitch_angle_variance",
+    "qlt_slab_d_par",
     "relative_error",
     "running_diffusion",
     "simulate_d_perp",
@@ -46,6 +52,7 @@ __all__ = [
     "simulate_trajectories",
     "simulate_trajectory_row",
     "slab_correlation_length",
+    "slab_power",
     "structure_function",
     "timestep_embedding",
     "torsion",
@@ -56,6 +63,12 @@ __all__ = [
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
+    "nlgc_d_perp": "crsbi.particles.theory",
+    "particle_kinematics": "crsbi.particles.theory",
+    "qlt_pitch_angle_diffusion": "crsbi.particles.theory",
+    "qlt_pitch_angle_variance": "crsbi.particles.theory",
+    "qlt_slab_d_par": "crsbi.particles.theory",
+    "slab_power": "crsbi.particles.theory",
     "DDPM": "crsbi.particles.ddpm",
     "LogBoxPrior": "crsbi.particles.diffusion_dataset",
     "TrajectoryGenerator": "crsbi.particles.generator",
@@ -92,6 +105,7 @@ _LAZY = {
     "simulate_trajectories": "crsbi.particles.trajectory_dataset",
     "simulate_trajectory_row": "crsbi.particles.trajectory_dataset",
     "TURBULENCE_MODELS": "crsbi.particles.turbulence",
+    "AMPLITUDES": "crsbi.particles.turbulence",
     "WaveSet": "crsbi.particles.turbulence",
     "draw_waves": "crsbi.particles.turbulence",
     "evaluate_field": "crsbi.particles.turbulence",

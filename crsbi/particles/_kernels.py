@@ -378,10 +378,16 @@ def _bendover(state, q, s, low_top, p_low, tail):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _fill_2d(
-    state, out, r, j0, j1, b, lambda_perp, lambda_par, q, s, env_perp, env_par, turns
-):  # pragma: no cover - compiled
-    """Palade's 2D waves: e = A (-k_y, k_x, 0), A fixed by the sampled sum of k_perp^2."""
+    state, out, r, j0, j1, b, lambda_perp, lambda_par, q, s, env_perp, env_par, turns,
+    equal_field,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Palade's 2D waves: e = A (-k_y, k_x, 0), A fixed by the sampled sum of k_perp^2.
+
+    With ``equal_field`` every wave has the same field amplitude ``b sqrt(2 / n)`` along
+    ``(-sin phi, cos phi, 0)`` instead, so the magnetic energy spectrum is the sampled one.
+    """
     sum_k2 = 0.0
+    unit = b * np.sqrt(2.0 / (j1 - j0))
     for j in range(j0, j1):
         x = _bendover(state, q, s, env_perp[0], env_perp[1], env_perp[2])
         k_perp = x / lambda_perp
@@ -396,10 +402,16 @@ def _fill_2d(
         out[r, 1, j] = ky * turns
         out[r, 2, j] = kz * turns
         out[r, 3, j] = _TWO_PI * _uniform(state) * turns
-        out[r, 4, j] = -ky
-        out[r, 5, j] = kx
+        if equal_field:
+            out[r, 4, j] = -unit * np.sin(azimuth)
+            out[r, 5, j] = unit * np.cos(azimuth)
+        else:
+            out[r, 4, j] = -ky
+            out[r, 5, j] = kx
         sum_k2 += k_perp * k_perp
-    scale = b * np.sqrt(2.0 / sum_k2) if sum_k2 > 0.0 else 0.0
+    scale = 1.0
+    if not equal_field:
+        scale = b * np.sqrt(2.0 / sum_k2) if sum_k2 > 0.0 else 0.0
     for j in range(j0, j1):
         out[r, 4, j] *= scale
         out[r, 5, j] *= scale
@@ -464,12 +476,14 @@ def draw_waves_kernel(
     amplitude,
     turns,
     out,
+    equal_field=False,
 ):  # pragma: no cover - compiled
     """Fill ``out`` (n_realisations, 6 or 7, n_waves) with the waves of each realisation.
 
     Rows: kx, ky, kz, alpha (multiplied by ``turns``: 1 for radians, 1/(2 pi) for the
     kernel's turns), ex, ey[, ez]. ``model``: 0 palade2d, 1 slab, 2 isotropic, 3 composite
-    (``n_slab`` slab waves first). Realisation ``r`` uses only ``seeds[r]``.
+    (``n_slab`` slab waves first). Realisation ``r`` uses only ``seeds[r]``. ``equal_field``:
+    equal field (not potential) amplitudes of the 2D waves.
     """
     n_waves = out.shape[2]
     for r in prange(seeds.shape[0]):
@@ -477,7 +491,7 @@ def draw_waves_kernel(
         if model == 0:
             _fill_2d(
                 state, out, r, 0, n_waves, b_2d, lambda_perp, lambda_par, q, s,
-                env_perp, env_par, turns,
+                env_perp, env_par, turns, equal_field,
             )  # fmt: skip
         elif model == 1:
             _fill_slab(state, out, r, 0, n_waves, b_slab, lambda_par, s, env_par, turns)
@@ -487,5 +501,5 @@ def draw_waves_kernel(
             _fill_slab(state, out, r, 0, n_slab, b_slab, lambda_par, s, env_par, turns)
             _fill_2d(
                 state, out, r, n_slab, n_waves, b_2d, lambda_perp, lambda_par, q, s,
-                env_perp, env_par, turns,
+                env_perp, env_par, turns, equal_field,
             )  # fmt: skip

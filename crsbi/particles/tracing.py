@@ -49,7 +49,13 @@ import numpy as np
 
 from crsbi.core.random import check_random_state, spawn_seeds
 from crsbi.core.validation import check_interval, check_option
-from crsbi.particles.turbulence import TURBULENCE_MODELS, WaveSet, _realisation_seeds, _wave_arrays
+from crsbi.particles.turbulence import (
+    AMPLITUDES,
+    TURBULENCE_MODELS,
+    WaveSet,
+    _realisation_seeds,
+    _wave_arrays,
+)
 
 __all__ = [
     "MAX_B",
@@ -374,6 +380,7 @@ def simulate_diffusion(
     sampling: str = "log",
     turbulence: str = "palade2d",
     k_cutoff: float = 10.0,
+    amplitudes: str = "potential",
     plateau_fraction: float = 0.5,
     diffusive_tolerance: float = 0.2,
     displacement: str = "particle",
@@ -424,6 +431,11 @@ def simulate_diffusion(
         Turbulence model (:mod:`crsbi.particles.turbulence`).
     k_cutoff : float, default=10.0
         Dimensionless wave-number cut-off of the spectra, > 0.
+    amplitudes : {"potential", "field"}, default="potential"
+        Amplitudes of the 2D waves: Palade's equal potential amplitudes (his setup; the
+        magnetic energy spectrum then rises up to ``k_cutoff`` and so does the transport)
+        or equal field amplitudes (a Kolmogorov magnetic energy spectrum), see
+        :func:`~crsbi.particles.turbulence.draw_waves`.
     plateau_fraction : float, default=0.5
         Final fraction of the run (in time) over which plateaus and MSD exponents are
         measured, in (0, 1].
@@ -493,6 +505,7 @@ def simulate_diffusion(
     check_option(sampling, "sampling", owner, ["log", "linear"])
     check_option(turbulence, "turbulence", owner, TURBULENCE_MODELS)
     check_interval(k_cutoff, "k_cutoff", owner, low=0.0, high=np.inf, closed="neither")
+    check_option(amplitudes, "amplitudes", owner, AMPLITUDES)
     check_interval(plateau_fraction, "plateau_fraction", owner, low=0.0, high=1.0, closed="right")
     check_interval(diffusive_tolerance, "diffusive_tolerance", owner, low=0.0, closed="neither")
     check_option(displacement, "displacement", owner, ["particle", "guiding_centre"])
@@ -532,6 +545,7 @@ def simulate_diffusion(
         "lambda_perp": float(lambda_perp),
         "lambda_par": float(lambda_par),
         "k_cutoff": float(k_cutoff),
+        "amplitudes": amplitudes,
         "turns": True,
         "n_rows": 7 if turbulence == "isotropic" else 6,
     }
@@ -558,6 +572,7 @@ def simulate_diffusion(
         "n_steps": int(n_steps),
         "turbulence": turbulence,
         "k_cutoff": float(k_cutoff),
+        "amplitudes": amplitudes,
         "plateau_fraction": float(plateau_fraction),
         "diffusive_tolerance": float(diffusive_tolerance),
         "displacement": displacement,

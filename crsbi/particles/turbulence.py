@@ -95,6 +95,7 @@ from crsbi.core.random import check_random_state
 from crsbi.core.validation import check_interval, check_option
 
 __all__ = [
+    "AMPLITUDES",
     "TURBULENCE_MODELS",
     "WaveSet",
     "draw_waves",
@@ -104,6 +105,8 @@ __all__ = [
 
 #: Names accepted by the ``model`` argument of :func:`draw_waves`.
 TURBULENCE_MODELS = ("palade2d", "slab", "isotropic", "composite")
+#: Amplitude conventions of the 2D waves (``amplitudes`` argument of :func:`draw_waves`).
+AMPLITUDES = ("potential", "field")
 
 _ISOTROPIC_K_MIN = 1e-2  # lowest k L of the Giacalone-Jokipii grid
 
@@ -225,8 +228,10 @@ def _check_wave_params(
     spectral_index: float,
     energy_range_index: float,
     slab_fraction: float,
+    amplitudes: str = "potential",
 ) -> float:
     """Validate the field parameters shared by the simulators; return ``lambda_par``."""
+    check_option(amplitudes, "amplitudes", owner, AMPLITUDES)
     check_interval(n_waves, "n_waves", owner, kind=int, low=1)
     check_option(model, "model", owner, TURBULENCE_MODELS)
     check_interval(b, "b", owner, low=0.0, high=np.inf, closed="left")
@@ -263,6 +268,7 @@ def _wave_arrays(
     spectral_index: float = 5.0 / 3.0,
     energy_range_index: float = 3.0,
     slab_fraction: float = 0.2,
+    amplitudes: str = "potential",
     turns: bool = False,
     n_rows: int = 7,
 ) -> np.ndarray:
@@ -306,6 +312,7 @@ def _wave_arrays(
         amplitude,
         1.0 / (2.0 * np.pi) if turns else 1.0,
         out,
+        amplitudes == "field",
     )
     return out
 
@@ -322,6 +329,7 @@ def draw_waves(
     spectral_index: float = 5.0 / 3.0,
     energy_range_index: float = 3.0,
     slab_fraction: float = 0.2,
+    amplitudes: str = "potential",
     random_state: Any = None,
 ) -> WaveSet:
     r"""Draw the plane waves of ``n_realisations`` independent turbulent fields.
@@ -358,6 +366,14 @@ def draw_waves(
         Low-:math:`k_\perp` index :math:`q` of ``"palade2d"``, >= 0.
     slab_fraction : float, default=0.2
         Slab share of :math:`b^2` in ``"composite"``, in (0, 1).
+    amplitudes : {"potential", "field"}, default="potential"
+        Amplitudes of the 2D waves (``"palade2d"`` and the 2D part of ``"composite"``):
+        Palade's equal *potential* amplitudes (field energy per wave
+        :math:`\propto k_\perp^2`, so the magnetic energy spectrum rises as
+        :math:`k_\perp^{2-s}` up to the cut-off and transport depends on ``k_cutoff``), or
+        equal *field* amplitudes, so that the magnetic energy spectrum is the sampled
+        bend-over spectrum itself, :math:`\propto k_\perp^{-s}` in the inertial range
+        (the physical Kolmogorov case, insensitive to ``k_cutoff`` once it is large).
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Source of the per-realisation seeds.
 
@@ -385,6 +401,7 @@ def draw_waves(
         "spectral_index": spectral_index,
         "energy_range_index": energy_range_index,
         "slab_fraction": slab_fraction,
+        "amplitudes": amplitudes,
     }
     lambda_par = _check_wave_params(owner, n_waves=n_waves, lambda_par=lambda_par, **params)
     seeds = _realisation_seeds(random_state, int(n_realisations))
