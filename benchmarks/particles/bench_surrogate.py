@@ -182,8 +182,8 @@ def main() -> None:
                 & (Xs[:, 2] < l_edges[j + 1])
             )
             grid[i, j] = np.sqrt(np.mean(ratio[inside] ** 2)) if inside.sum() >= 3 else np.nan
-    _figures(db, model, y[test], pred, b_edges, l_edges, grid, config)
-    inference = _inference(model)
+    _figures(db, model, y[test], pred, b_edges, l_edges, grid, config, args.tag)
+    inference = _inference(model, args.tag)
 
     rows = [
         {
@@ -264,14 +264,15 @@ def main() -> None:
             "relative error against them cannot fall below it. Labels are converged runs: each "
             "simulation is doubled until D_perp changes by <= 3 % (+ 2 standard errors of the "
             f"change) per doubling, up to {args.max_steps_factor} x n_steps. Figures: "
-            "bench_surrogate_pred_vs_sim.png, bench_surrogate_error_map.png, "
-            "bench_surrogate_slices.png, bench_surrogate_running_d.png."
+            f"bench_surrogate{args.tag}_pred_vs_sim.png, bench_surrogate{args.tag}_error_map.png, "
+            f"bench_surrogate{args.tag}_slices.png, bench_surrogate{args.tag}_running_d.png, "
+            f"bench_surrogate{args.tag}_npe_coverage.png."
         ),
         results=RESULTS,
     )
 
 
-def _inference(model) -> list[dict]:
+def _inference(model, tag: str) -> list[dict]:
     """Infer (b, log10 lambda_perp) from noisy D_perp at five energies with NPE on the surrogate."""
     from crsbi.inference import PosteriorEstimator, plot_coverage, run_calibration
     from crsbi.particles import SurrogateSimulator
@@ -296,7 +297,9 @@ def _inference(model) -> list[dict]:
     fit_s = time.perf_counter() - t0
     report = run_calibration(npe, theta[8000:], x[8000:], n_posterior_samples=500, random_state=0)
     ax = plot_coverage(report)
-    ax.figure.savefig(RESULTS / "bench_surrogate_npe_coverage.png", dpi=100, bbox_inches="tight")
+    ax.figure.savefig(
+        RESULTS / f"bench_surrogate{tag}_npe_coverage.png", dpi=100, bbox_inches="tight"
+    )
     plt.close(ax.figure)
     samples = npe.sample(x[8000:8100], 500)
     width = np.median(samples.std(axis=1), axis=0) / ((high - low) / np.sqrt(12))
@@ -329,9 +332,11 @@ def _paper_seconds() -> float | str:
     return float(rows[0]["s_per_coefficient"])
 
 
-def _figures(db, model, y_test, pred, b_edges, l_edges, grid, config) -> None:
+def _figures(db, model, y_test, pred, b_edges, l_edges, grid, config, tag) -> None:
     ax = plot_predicted_vs_simulated(y_test, pred, label="D_perp")
-    ax.figure.savefig(RESULTS / "bench_surrogate_pred_vs_sim.png", dpi=100, bbox_inches="tight")
+    ax.figure.savefig(
+        RESULTS / f"bench_surrogate{tag}_pred_vs_sim.png", dpi=100, bbox_inches="tight"
+    )
     plt.close(ax.figure)
 
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -340,7 +345,7 @@ def _figures(db, model, y_test, pred, b_edges, l_edges, grid, config) -> None:
     ax.set_xlabel("lambda_perp [rho_L0]")
     ax.set_ylabel("b [B0]")
     fig.colorbar(mesh, label="hold-out relative error [%]")
-    fig.savefig(RESULTS / "bench_surrogate_error_map.png", dpi=100, bbox_inches="tight")
+    fig.savefig(RESULTS / f"bench_surrogate{tag}_error_map.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
@@ -363,7 +368,7 @@ def _figures(db, model, y_test, pred, b_edges, l_edges, grid, config) -> None:
         feature_names=names,
         ax=axes[1],
     )
-    fig.savefig(RESULTS / "bench_surrogate_slices.png", dpi=100, bbox_inches="tight")
+    fig.savefig(RESULTS / f"bench_surrogate{tag}_slices.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
 
     result = simulate_diffusion(
@@ -381,7 +386,7 @@ def _figures(db, model, y_test, pred, b_edges, l_edges, grid, config) -> None:
     ax.set_ylabel("running D [rho_L0^2 omega_c]")
     ax.set_title("T=1, b=0.5, lambda_perp=1", fontsize="small")
     ax.legend(fontsize="small")
-    fig.savefig(RESULTS / "bench_surrogate_running_d.png", dpi=100, bbox_inches="tight")
+    fig.savefig(RESULTS / f"bench_surrogate{tag}_running_d.png", dpi=100, bbox_inches="tight")
     plt.close(fig)
 
 
