@@ -65,7 +65,7 @@ import numpy as np
 from scipy import integrate, optimize
 
 from crsbi.core.validation import check_interval, check_option
-from crsbi.particles.turbulence import WaveSet
+from crsbi.particles.turbulence import WaveSet, slab_correlation_length
 
 __all__ = [
     "nlgc_d_perp",
@@ -104,9 +104,8 @@ def particle_kinematics(T: float) -> tuple[float, float, float]:
 
 
 def _slab_norm(k_cutoff: float, s: float) -> float:
-    """Normalisation Z_K = int_{-K}^{K} (1 + y^2)^(-s/2) dy of the slab spectrum."""
-    value, _ = integrate.quad(lambda y: (1.0 + y * y) ** (-s / 2.0), 0.0, k_cutoff, limit=200)
-    return 2.0 * value
+    """Normalisation Z_K = int_{-K}^{K} (1 + y^2)^(-s/2) dy = pi / ell_c(lambda = 1)."""
+    return np.pi / slab_correlation_length(1.0, k_cutoff=k_cutoff, spectral_index=s)
 
 
 def slab_power(

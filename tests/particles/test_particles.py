@@ -267,6 +267,7 @@ def test_simulate_d_perp_rejects_bad_theta(theta, match):
         ({"mu": 1.5}, ValueError, r"'mu' .* \[-1, 1\] or 'isotropic'"),
         ({"mu": "random"}, ValueError, r"'mu'"),
         ({"turbulence": "mhd"}, ValueError, r"'turbulence' .* one of"),
+        ({"amplitudes": "energy"}, ValueError, r"'amplitudes' .* one of"),
         ({"n_particles": 1}, ValueError, r"'n_particles' .* \[2, inf\]"),
         ({"dt": 0.0}, ValueError, r"'dt'"),
         ({"n_samples": 2}, ValueError, r"'n_samples' .* \[3, inf\]"),
