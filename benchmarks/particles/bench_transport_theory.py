@@ -36,7 +36,7 @@ import numpy as np
 from _report import results_dir, write_report
 from scipy import integrate
 
-from crsbi.particles import draw_waves, simulate_diffusion, trace_particles
+from crsbi.particles import draw_waves, initial_momenta, simulate_diffusion, trace_particles
 from crsbi.particles.theory import (
     nlgc_d_perp,
     particle_kinematics,
@@ -64,15 +64,12 @@ def pitch_angle_study(quick: bool) -> list[dict]:
     """Study A: <dmu^2>(t) of 4000 particles at mu0 = 0.5 against finite-time QLT."""
     rows = []
     mu0, T, n = 0.5, 1.0, 1000 if quick else 4000
-    _, p, _ = particle_kinematics(T)
     for b in (0.025, 0.05, 0.1, 0.2):
         rng = np.random.default_rng(7)
         waves = draw_waves(
             n, 256, model="slab", b=b, lambda_par=SLAB_LAMBDA, k_cutoff=SLAB_K, random_state=rng
         )
-        phase = rng.uniform(0.0, 2.0 * np.pi, n)
-        side = np.sqrt(1.0 - mu0 * mu0)
-        momenta = p * np.stack([side * np.cos(phase), side * np.sin(phase), np.full(n, mu0)], 1)
+        momenta = initial_momenta(n, T, mu=mu0, random_state=rng)
         tracks = trace_particles(waves, momenta, dt=0.1, sample_steps=[200, 400, 1000])
         mu = tracks.momenta[..., 2] / np.linalg.norm(tracks.momenta, axis=2)
         square = (mu - mu0) ** 2

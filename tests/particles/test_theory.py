@@ -17,7 +17,7 @@ from crsbi.particles.theory import (
     qlt_slab_d_par,
     slab_power,
 )
-from crsbi.particles.tracing import trace_particles
+from crsbi.particles.tracing import initial_momenta, trace_particles
 from crsbi.particles.turbulence import draw_waves
 
 S = 5.0 / 3.0
@@ -72,10 +72,7 @@ def test_qlt_pitch_angle_variance_matches_the_boris_pusher():
     mu0, T, b, lam, cutoff, n = 0.5, 1.0, 0.025, 10.0, 100.0, 6000
     rng = np.random.default_rng(3)
     waves = draw_waves(n, 256, model="slab", b=b, lambda_par=lam, k_cutoff=cutoff, random_state=rng)
-    _, p, _ = particle_kinematics(T)
-    phase = rng.uniform(0.0, 2.0 * np.pi, n)
-    side = np.sqrt(1.0 - mu0 * mu0)
-    momenta = p * np.stack([side * np.cos(phase), side * np.sin(phase), np.full(n, mu0)], 1)
+    momenta = initial_momenta(n, T, mu=mu0, random_state=rng)
     tracks = trace_particles(waves, momenta, dt=0.1, sample_steps=[200, 400])
     mu = tracks.momenta[..., 2] / np.linalg.norm(tracks.momenta, axis=2)
     square = (mu - mu0) ** 2
