@@ -77,8 +77,9 @@ def prediction_network(module: nn.Module, device: str | torch.device) -> nn.Modu
     batch and its subsets. In float64 the same reassociation moves them by ~1e-16, so
     predictions do not depend on which other samples share the call (scikit-learn's
     subset- and order-invariance). The twin is a float64 copy of ``module`` in
-    evaluation mode without gradients, kept while ``module`` lives and its weights are
-    unchanged (an optimizer step, ``load_state_dict`` or ``.to(...)`` makes a new one);
+    evaluation mode without gradients (its ``nn.Tanh`` layers computed as
+    ``2 sigmoid(2x) - 1``, equal to 4e-16 and ~3x faster in float64 on the CPU), kept
+    while ``module`` lives and its weights are unchanged (an optimizer step, ``load_state_dict`` or ``.to(...)`` makes a new one);
     it is never pickled. MPS has no float64: there ``module`` itself is returned.
 
     Parameters
@@ -114,8 +115,31 @@ def prediction_network(module: nn.Module, device: str | torch.device) -> nn.Modu
     if cached is not None and cached[0] == fingerprint:
         return module if cached[1] is None else cached[1]
     twin = copy.deepcopy(module).to(torch.float64).eval().requires_grad_(False)
+    _fast_activations(twin)
     _FLOAT64_TWINS[module] = (fingerprint, twin)
     return twin
+
+
+class _SigmoidTanh(nn.Module):
+    """``tanh(x) = 2 sigmoid(2x) - 1``: within 4e-16 of ``torch.tanh`` in float64.
+
+    The float64 twins use it because PyTorch's float64 ``tanh`` on the CPU is ~3x slower
+    than its vectorised ``sigmoid`` (the ensemble surrogates spend most of a prediction
+    there); the absolute error stays at the float64 rounding level, so predictions still
+    do not depend on the batch.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(x * 2.0).mul_(2.0).sub_(1.0)
+
+
+def _fast_activations(module: nn.Module) -> None:
+    """Replace every ``nn.Tanh`` of ``module`` by :class:`_SigmoidTanh`, in place."""
+    for name, child in module.named_children():
+        if type(child) is nn.Tanh:
+            setattr(module, name, _SigmoidTanh())
+        else:
+            _fast_activations(child)
 
 
 def _disable_float64(module: nn.Module) -> None:

@@ -27,14 +27,19 @@ import numpy as np
 from numba import njit, prange
 
 __all__ = [
+    "BLOCK",
     "EXACT",
+    "FINAL_COLUMNS_32",
     "LANES",
+    "RECENTRE",
     "cos_turns",
+    "cos_turns32",
     "draw_waves_kernel",
     "field_kernel",
     "next_uint64",
     "seed_state",
     "trace_kernel",
+    "trace_kernel32",
 ]
 
 # sin(2 pi v) = v * P(v^2) on |v| <= 1/4: a least-squares fit on Chebyshev nodes in 40-digit
@@ -279,6 +284,264 @@ def trace_kernel(
             final_state[i, 6] = gamma
 
 
+# --------------------------------------------------------------------------- single precision
+# ``trace_kernel32`` pushes particles in blocks of BLOCK, vectorised *across* the particles of a
+# block: the loop over the block's particles is innermost, so each particle's wave sum runs in
+# plain sequential order (one order on every CPU, whatever the vector width) while LLVM's loop
+# vectoriser fills every SIMD lane. Phases and field sums are float32; positions, momenta and
+# the pusher stay float64. A float32 phase k.x would lose the turns far from the origin, so
+# the phase is split: every RECENTRE steps each wave's phase at the particle's position is
+# reduced to [-1/2, 1/2] turns in float64 and stored as float32 (psi), and in between only the
+# short displacement from that reference is float32: k.(x - x_ref) + psi.
+
+#: particles per SIMD block of :func:`trace_kernel32`
+BLOCK = 64
+#: steps between the float64 re-centrings of the float32 phases (absolute step numbers)
+RECENTRE = 32
+#: extra columns of ``final_state`` for :func:`trace_kernel32`: the reference position
+FINAL_COLUMNS_32 = 10
+
+# sin(2 pi v) = v * Q(v^2) on |v| <= 1/4, least squares on Chebyshev nodes: max abs error
+# 3.4e-9 in exact arithmetic, below float32 rounding (6e-8).
+_S0 = np.float32(6.283185159)
+_S1 = np.float32(-41.34165491)
+_S2 = np.float32(81.60099705)
+_S3 = np.float32(-76.54962905)
+_S4 = np.float32(39.53559158)
+_HALF32 = np.float32(0.5)
+_QUARTER32 = np.float32(0.25)
+
+
+@njit(fastmath=EXACT, cache=True, inline="always")
+def cos_turns32(q):  # pragma: no cover - compiled
+    """Return ``cos(2 pi q)`` in float32 for a float32 ``q`` (branch-free, vectorisable)."""
+    r = q - np.floor(q + _HALF32)
+    v = _QUARTER32 - abs(r)
+    w = v * v
+    s = _S4
+    s = s * w + _S3
+    s = s * w + _S2
+    s = s * w + _S1
+    s = s * w + _S0
+    return s * v
+
+
+@njit(cache=True)
+def _load_block(waves, i0, n_valid, k64, w32):  # pragma: no cover - compiled
+    """Copy the waves of particles ``i0 .. i0 + n_valid - 1`` into the block layouts.
+
+    ``k64[r, j, p]`` (float64 rows kx, ky, kz, alpha) feeds the re-centring and
+    ``w32[r, j, p]`` (float32 rows kx, ky, kz, ex, ey[, ez]) the wave sums; lanes of missing
+    particles stay zero waves.
+    """
+    n_rows = waves.shape[1]
+    for p in range(n_valid):
+        for r in range(n_rows):
+            for j in range(waves.shape[2]):
+                value = waves[i0 + p, r, j]
+                if r < 4:
+                    k64[r, j, p] = value
+                if r != 3:
+                    w32[r if r < 3 else r - 1, j, p] = np.float32(value)
+
+
+@njit(fastmath=EXACT, cache=True)
+def _recentre32(k64, x, y, z, psi):  # pragma: no cover - compiled
+    """``psi[j, p] = k_j . x_p + alpha_j`` reduced to [-1/2, 1/2] turns, in float64, as float32."""
+    kx, ky, kz, alpha = k64[0], k64[1], k64[2], k64[3]
+    for j in range(kx.shape[0]):
+        for p in range(kx.shape[1]):
+            q = kx[j, p] * x[p] + ky[j, p] * y[p] + kz[j, p] * z[p] + alpha[j, p]
+            psi[j, p] = np.float32(q - np.floor(q + 0.5))
+
+
+@njit(fastmath=EXACT, cache=True, inline="always")
+def _wave32(kx, ky, kz, psi, dx, dy, dz, j, p):  # pragma: no cover - compiled
+    """``cos(2 pi (k_j . dx_p + psi_jp))`` of wave ``j`` for particle ``p`` of a block."""
+    return cos_turns32(kx[j, p] * dx[p] + ky[j, p] * dy[p] + kz[j, p] * dz[p] + psi[j, p])
+
+
+@njit(fastmath=EXACT, cache=True)
+def _field32(w, psi, dx, dy, dz, bx, by, bz):  # pragma: no cover - compiled
+    """Wave sums of one block in float32, each particle's sum in sequential wave order.
+
+    ``w`` is one block of waves (float32 rows kx, ky, kz, ex, ey[, ez]), ``psi`` the
+    re-centred phases and ``dx, dy, dz`` the float32 displacements from the reference.
+    Two waves per pass (added in order) halve the loads and stores of the accumulators.
+    """
+    n_waves = w.shape[1]
+    block = w.shape[2]
+    kx, ky, kz, ex, ey = w[0], w[1], w[2], w[3], w[4]
+    for p in range(block):
+        bx[p] = 0.0
+        by[p] = 0.0
+        bz[p] = 0.0
+    m = n_waves - n_waves % 2
+    if w.shape[0] == 6:  # isotropic waves have a z amplitude
+        ez = w[5]
+        for j in range(0, m, 2):
+            for p in range(block):
+                c0 = _wave32(kx, ky, kz, psi, dx, dy, dz, j, p)
+                c1 = _wave32(kx, ky, kz, psi, dx, dy, dz, j + 1, p)
+                bx[p] = (bx[p] + ex[j, p] * c0) + ex[j + 1, p] * c1
+                by[p] = (by[p] + ey[j, p] * c0) + ey[j + 1, p] * c1
+                bz[p] = (bz[p] + ez[j, p] * c0) + ez[j + 1, p] * c1
+        for j in range(m, n_waves):
+            for p in range(block):
+                c0 = _wave32(kx, ky, kz, psi, dx, dy, dz, j, p)
+                bx[p] += ex[j, p] * c0
+                by[p] += ey[j, p] * c0
+                bz[p] += ez[j, p] * c0
+        return
+    for j in range(0, m, 2):
+        for p in range(block):
+            c0 = _wave32(kx, ky, kz, psi, dx, dy, dz, j, p)
+            c1 = _wave32(kx, ky, kz, psi, dx, dy, dz, j + 1, p)
+            bx[p] = (bx[p] + ex[j, p] * c0) + ex[j + 1, p] * c1
+            by[p] = (by[p] + ey[j, p] * c0) + ey[j + 1, p] * c1
+    for j in range(m, n_waves):
+        for p in range(block):
+            c0 = _wave32(kx, ky, kz, psi, dx, dy, dz, j, p)
+            bx[p] += ex[j, p] * c0
+            by[p] += ey[j, p] * c0
+
+
+@njit(parallel=True, fastmath=EXACT, cache=True)
+def trace_kernel32(
+    waves, positions, momenta, dt, sample_steps, step0, guiding_centre, out_positions,
+    out_momenta, final_state, gammas, references, block,
+):  # pragma: no cover - compiled  # fmt: skip
+    """:func:`trace_kernel` with float32 phases and wave sums, vectorised across particles.
+
+    Same pusher, units and outputs as :func:`trace_kernel`; the extra arguments are
+    ``block`` (particles per SIMD block, e.g. :data:`BLOCK`), ``step0`` (the absolute step number of
+    ``positions``: phases are re-centred at the absolute steps that are multiples of
+    :data:`RECENTRE`) and ``references`` (float64 (n_particles, 3) or (0, 3): the reference
+    positions of the run being continued, needed when ``step0`` is not a multiple of
+    :data:`RECENTRE`). ``final_state`` has :data:`FINAL_COLUMNS_32` columns when not empty:
+    ``(x_N, p_{N-1/2}, gamma, x_ref)``, which passed back continues the run bit for bit.
+    """
+    n_particles = positions.shape[0]
+    n_waves = waves.shape[2]
+    n_blocks = -(-n_particles // block)
+    keep_final = final_state.shape[0] > 0
+    given_gamma = gammas.shape[0] > 0
+    given_reference = references.shape[0] > 0
+    keep_momenta = out_momenta.shape[1] > 0
+    n_samples = sample_steps.shape[0]
+    n_steps = sample_steps[n_samples - 1]
+    for b in prange(n_blocks):
+        i0 = b * block
+        n_valid = min(block, n_particles - i0)
+        k64 = np.zeros((4, n_waves, block))
+        w32 = np.zeros((waves.shape[1] - 1, n_waves, block), dtype=np.float32)
+        _load_block(waves, i0, n_valid, k64, w32)
+        x = np.zeros(block)
+        y = np.zeros(block)
+        z = np.zeros(block)
+        ux = np.zeros(block)
+        uy = np.zeros(block)
+        uz = np.zeros(block)
+        half = np.zeros(block)
+        step_x = np.zeros(block)
+        centre = np.zeros(block)
+        xr = np.zeros(block)
+        yr = np.zeros(block)
+        zr = np.zeros(block)
+        gamma = np.ones(block)
+        for p in range(n_valid):
+            x[p] = positions[i0 + p, 0]
+            y[p] = positions[i0 + p, 1]
+            z[p] = positions[i0 + p, 2]
+            ux[p] = momenta[i0 + p, 0]
+            uy[p] = momenta[i0 + p, 1]
+            uz[p] = momenta[i0 + p, 2]
+            gamma[p] = np.sqrt(1.0 + ux[p] * ux[p] + uy[p] * uy[p] + uz[p] * uz[p])
+            if given_gamma:
+                gamma[p] = gammas[i0 + p]
+            half[p] = 0.5 * dt / gamma[p]
+            step_x[p] = dt / gamma[p]
+            centre[p] = 0.5 * (1.0 + half[p] * half[p])
+        psi = np.zeros((n_waves, block), dtype=np.float32)
+        dx = np.zeros(block, dtype=np.float32)
+        dy = np.zeros(block, dtype=np.float32)
+        dz = np.zeros(block, dtype=np.float32)
+        bx = np.zeros(block, dtype=np.float32)
+        by = np.zeros(block, dtype=np.float32)
+        bz = np.zeros(block, dtype=np.float32)
+        vx = np.zeros(block)
+        vy = np.zeros(block)
+        vz = np.zeros(block)
+        if (step0 % RECENTRE != 0) and given_reference:
+            for p in range(n_valid):
+                xr[p] = references[i0 + p, 0]
+                yr[p] = references[i0 + p, 1]
+                zr[p] = references[i0 + p, 2]
+            _recentre32(k64, xr, yr, zr, psi)
+        k = 0
+        for n in range(n_steps + 1):
+            if (step0 + n) % RECENTRE == 0 or (n == 0 and not given_reference):
+                for p in range(block):
+                    xr[p] = x[p]
+                    yr[p] = y[p]
+                    zr[p] = z[p]
+                _recentre32(k64, xr, yr, zr, psi)
+            for p in range(block):
+                dx[p] = np.float32(x[p] - xr[p])
+                dy[p] = np.float32(y[p] - yr[p])
+                dz[p] = np.float32(z[p] - zr[p])
+            _field32(w32, psi, dx, dy, dz, bx, by, bz)
+            for p in range(block):
+                tx = np.float64(bx[p]) * half[p]
+                ty = np.float64(by[p]) * half[p]
+                tz = (1.0 + np.float64(bz[p])) * half[p]
+                f = 2.0 / (1.0 + tx * tx + ty * ty + tz * tz)
+                sx = f * tx
+                sy = f * ty
+                sz = f * tz
+                px = ux[p] + (uy[p] * tz - uz[p] * ty)
+                py = uy[p] + (uz[p] * tx - ux[p] * tz)
+                pz = uz[p] + (ux[p] * ty - uy[p] * tx)
+                vx[p] = ux[p] + (py * sz - pz * sy)
+                vy[p] = uy[p] + (pz * sx - px * sz)
+                vz[p] = uz[p] + (px * sy - py * sx)
+            if n == sample_steps[k]:
+                for p in range(n_valid):
+                    if guiding_centre:
+                        out_positions[i0 + p, k, 0] = x[p] + centre[p] * (uy[p] + vy[p])
+                        out_positions[i0 + p, k, 1] = y[p] - centre[p] * (ux[p] + vx[p])
+                    else:
+                        out_positions[i0 + p, k, 0] = x[p]
+                        out_positions[i0 + p, k, 1] = y[p]
+                    out_positions[i0 + p, k, 2] = z[p]
+                    if keep_momenta:
+                        out_momenta[i0 + p, k, 0] = ux[p]
+                        out_momenta[i0 + p, k, 1] = uy[p]
+                        out_momenta[i0 + p, k, 2] = uz[p]
+                k += 1
+                if k == n_samples:
+                    break
+            for p in range(block):
+                ux[p] = vx[p]
+                uy[p] = vy[p]
+                uz[p] = vz[p]
+                x[p] += ux[p] * step_x[p]
+                y[p] += uy[p] * step_x[p]
+                z[p] += uz[p] * step_x[p]
+        if keep_final:
+            for p in range(n_valid):
+                final_state[i0 + p, 0] = x[p]
+                final_state[i0 + p, 1] = y[p]
+                final_state[i0 + p, 2] = z[p]
+                final_state[i0 + p, 3] = ux[p]
+                final_state[i0 + p, 4] = uy[p]
+                final_state[i0 + p, 5] = uz[p]
+                final_state[i0 + p, 6] = gamma[p]
+                final_state[i0 + p, 7] = xr[p]
+                final_state[i0 + p, 8] = yr[p]
+                final_state[i0 + p, 9] = zr[p]
+
+
 # --------------------------------------------------------------------------- random waves
 # Each realisation has its own xoshiro256** generator, seeded through splitmix64 from one
 # 64-bit seed, so a realisation depends only on its seed (not on threads or batching).
@@ -357,10 +620,14 @@ def _bendover(state, q, s, low_top, p_low, tail):  # pragma: no cover - compiled
 
     Envelope min(x^q, x^-s): power law on [0, low_top], Pareto law on [1, upper] (tail =
     1 - upper^(1-s)), both sampled by inversion. The acceptance probability
-    (1+x^2)^-a, resp. (1+x^-2)^-a with a = (s+q)/2, is bounded below by 1 - a x^2, resp.
-    1 - a x^-2 (Bernoulli), which decides most proposals without a power.
+    (1+t)^-a with t = x^2, resp. x^-2, and a = (s+q)/2 = m + f (m integer, 0 <= f < 1) is
+    bounded below by (1+t)^-m / (1 + f t) (concavity: (1+t)^f <= 1 + f t) and by 1 - a t
+    (Bernoulli); these squeezes decide almost every proposal without a power, and they
+    decide exactly as the power would, so the draws do not depend on them.
     """
     a = 0.5 * (s + q)
+    m = int(np.floor(a))
+    f = a - m
     p_low_exponent = 1.0 / (q + 1.0)
     p_high_exponent = -1.0 / (s - 1.0)
     while True:
@@ -372,7 +639,10 @@ def _bendover(state, q, s, low_top, p_low, tail):  # pragma: no cover - compiled
         else:
             x = _power(1.0 - (u0 - p_low) / (1.0 - p_low) * tail, p_high_exponent)
             t = 1.0 / (x * x)
-        if u1 < 1.0 - a * t or u1 < (1.0 + t) ** (-a):
+        squeeze = 1.0 + f * t
+        for _ in range(m):
+            squeeze *= 1.0 + t
+        if u1 * squeeze < 1.0 or u1 < 1.0 - a * t or u1 < (1.0 + t) ** (-a):
             return x
 
 

@@ -142,6 +142,36 @@ def test_numba_kernel_matches_numpy_reference(model, guiding_centre, backend, rn
     np.testing.assert_allclose(fast.momenta, slow.momenta, rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize(("model", "guiding_centre"), [("palade2d", False), ("isotropic", True)])
+@pytest.mark.parametrize("scale", [1.0, 1e5])
+def test_single_precision_kernel_follows_the_numpy_reference(model, guiding_centre, scale, rng):
+    """float32 phases and sums: the field is right to ~1e-7 b, also far from the origin
+    (where a float32 k.x would have lost the phase: the kernel re-centres it in float64).
+    70 particles fill one SIMD block and part of another; 25 waves leave a remainder."""
+    waves = draw_waves(70, 25, model=model, b=0.8, lambda_perp=1.0, random_state=rng)
+    p0 = initial_momenta(70, 2.0, mu=0.5, random_state=rng)
+    x0 = rng.normal(size=(70, 3)) * scale
+    kwargs = {"positions": x0, "n_steps": 10, "guiding_centre": guiding_centre}
+    single = trace_particles(waves, p0, backend="numba-f32", **kwargs)
+    slow = trace_particles(waves, p0, backend="numpy", **kwargs)
+    # measured: <= 1e-6 after 10 steps (float32 rounding of the field, 6e-8 relative)
+    np.testing.assert_allclose(single.positions, slow.positions, rtol=0, atol=2e-5)
+    np.testing.assert_allclose(single.momenta, slow.momenta, rtol=0, atol=2e-5)
+    # a float32 phase at |x| = 1e5 would be off by ~k |x| 6e-8 ~ 1e-2 turns: 1e-3 and more
+
+
+def test_single_precision_coefficients_agree_with_double_precision():
+    """Same seeds, both kernels: chaos decorrelates the orbits, so the coefficients agree
+    within their statistical errors (4 sigma of two independent runs, conservative here)."""
+    kwargs = {"n_particles": 1000, "n_waves": 64, "n_steps": 1500, "random_state": 4}
+    double = simulate_diffusion(1.0, 0.5, 1.0, backend="numba", **kwargs)
+    single = simulate_diffusion(1.0, 0.5, 1.0, backend="numba-f32", **kwargs)
+    for name in ("d_perp", "d_par"):
+        a, b = getattr(double, name), getattr(single, name)
+        err = np.hypot(getattr(double, name + "_err"), getattr(single, name + "_err"))
+        assert abs(a - b) < 4 * err, name
+
+
 def test_slab_transport_is_quasilinear_and_compound_subdiffusive():
     """Slab turbulence: D_par falls with b (QLT: roughly as b^-2) and the perpendicular
     transport is compound subdiffusion, <dx^2> ~ t^(1/2) (Kota & Jokipii 2000)."""
@@ -185,9 +215,10 @@ from crsbi.particles.tracing import field_along, simulate_diffusion
 from crsbi.particles.turbulence import draw_waves
 out = {}
 for turbulence in ("palade2d", "isotropic", "composite"):
-    res = simulate_diffusion(1.0, 0.5, 1.0, n_particles=8, n_waves=37, n_steps=300,
-                             turbulence=turbulence, random_state=3)
-    out[turbulence] = res.msd
+    for backend in ("numba", "numba-f32"):
+        res = simulate_diffusion(1.0, 0.5, 1.0, n_particles=70, n_waves=37, n_steps=300,
+                                 turbulence=turbulence, backend=backend, random_state=3)
+        out[turbulence + backend] = res.msd
 waves = draw_waves(3, 21, model="isotropic", b=1.0, random_state=0)
 x = np.random.default_rng(1).normal(size=(3, 5, 3))
 out["field"] = field_along(waves, x)
@@ -216,8 +247,15 @@ def test_kernels_are_bit_identical_on_a_generic_cpu(tmp_path):
         np.testing.assert_array_equal(value, runs["generic"][key], err_msg=key)
 
 
-def test_same_seed_same_result_whatever_the_threads():
-    kwargs = {"n_particles": 40, "n_waves": 16, "n_steps": 200, "turbulence": "composite"}
+@pytest.mark.parametrize("backend", ["numba", "numba-f32"])
+def test_same_seed_same_result_whatever_the_threads(backend):
+    kwargs = {
+        "n_particles": 140,
+        "n_waves": 16,
+        "n_steps": 200,
+        "turbulence": "composite",
+        "backend": backend,
+    }
     a = simulate_diffusion(0.5, 0.7, 2.0, random_state=5, **kwargs)
     b = simulate_diffusion(0.5, 0.7, 2.0, random_state=5, n_threads=1, **kwargs)
     np.testing.assert_array_equal(a.msd, b.msd)
@@ -325,10 +363,16 @@ def test_field_along_without_turbulence_and_errors(rng):
         field_along("waves", np.zeros((2, 4, 3)))
 
 
-def test_extended_run_is_bit_identical_to_a_longer_run():
-    """Doubling by continuation (kernel state and Lorentz factors carried over) changes
-    nothing: the samples at the common steps of a 400-step run are equal bit for bit."""
-    config = dict(n_particles=40, n_waves=32, random_state=3, displacement="guiding_centre")
+@pytest.mark.parametrize("backend", ["numba", "numba-f32"])
+def test_extended_run_is_bit_identical_to_a_longer_run(backend):
+    """Doubling by continuation (kernel state, Lorentz factors and, in single precision,
+    the phase reference carried over) changes nothing: the samples at the common steps of
+    a 400-step run are equal bit for bit. 100 steps is not a multiple of the re-centring
+    period, so the continuation must restore the reference."""
+    config = dict(
+        n_particles=90, n_waves=32, random_state=3, displacement="guiding_centre",
+        backend=backend,
+    )  # fmt: skip
     direct = simulate_diffusion(1.0, 0.5, 1.0, n_steps=400, **config)
     extended = simulate_diffusion(
         1.0, 0.5, 1.0, n_steps=100, max_steps=400, convergence_tol=1e-12, **config
