@@ -80,7 +80,8 @@ def prediction_network(module: nn.Module, device: str | torch.device) -> nn.Modu
     evaluation mode without gradients (its ``nn.Tanh`` layers computed as
     ``2 sigmoid(2x) - 1``, equal to 4e-16 and ~3x faster in float64 on the CPU), kept
     while ``module`` lives and its weights are unchanged (an optimizer step,
-    ``load_state_dict`` or ``.to(...)`` makes a new one); it is never pickled. MPS has no float64: there ``module`` itself is returned.
+    ``load_state_dict`` or ``.to(...)`` makes a new one); it is never pickled. MPS has
+    no float64: there ``module`` itself is returned.
 
     Parameters
     ----------
