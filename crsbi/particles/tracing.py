@@ -159,8 +159,9 @@ class DiffusionResult:
     change_perp_err, change_par_err : float
         Standard errors of these changes over the particle ensemble.
     converged_perp, converged_par : bool
-        ``|change| <= convergence_tol + 2 change_err``: doubling the run changed the
-        coefficient by at most the tolerance, beyond Monte Carlo noise.
+        ``|change| <= convergence_tol + 2 change_err`` (``convergence_test="consistent"``,
+        doubling the run changed the coefficient by at most the tolerance, beyond Monte
+        Carlo noise) or ``|change| + 2 change_err <= convergence_tol`` (``"bound"``).
     config : dict
         The parameters of the run (including ``gamma`` and ``speed``).
 
@@ -390,6 +391,7 @@ def simulate_diffusion(
     diffusive_tolerance: float = 0.2,
     displacement: str = "particle",
     convergence_tol: float = 0.03,
+    convergence_test: str = "consistent",
     max_steps: int | None = None,
     converge_on: str = "both",
     n_threads: int | None = None,
@@ -457,7 +459,16 @@ def simulate_diffusion(
         fraction: the plateau over the run's second half is compared with the plateau
         measured the same way at half the run (same particles; the change is allowed two
         of its own standard errors on top, so that Monte Carlo noise alone does not flag a
-        run). The changes and flags are in the result (``change_perp``, ``converged``...).
+        run, see ``convergence_test``). The changes and flags are in the result
+        (``change_perp``, ``converged``...).
+    convergence_test : {"consistent", "bound"}, default="consistent"
+        ``"consistent"``: converged when ``|change| <= convergence_tol + 2 err`` (the data
+        do not exclude a change within the tolerance); ``"bound"``: converged when
+        ``|change| + 2 err <= convergence_tol`` (the data show the change is within the
+        tolerance, at ~2 sigma; this needs ``err < tol / 2``, i.e. many particles). At
+        the database's settings (2000 particles, 1000 steps) ``"consistent"`` stopped 92 %
+        of the runs before 8x with a median drift of 4.7 % still to come (90th percentile
+        13 %), ``python benchmarks/particles/bench_convergence.py``.
     max_steps : int or None, default=None
         ``None``: run ``n_steps`` and only report convergence. Otherwise the run is
         **extended**, doubling its length (exactly, bit for bit, as a longer run would have
@@ -519,6 +530,7 @@ def simulate_diffusion(
     check_interval(diffusive_tolerance, "diffusive_tolerance", owner, low=0.0, closed="neither")
     check_option(displacement, "displacement", owner, ["particle", "guiding_centre"])
     check_interval(convergence_tol, "convergence_tol", owner, low=0.0, closed="neither")
+    check_option(convergence_test, "convergence_test", owner, ["consistent", "bound"])
     check_interval(max_steps, "max_steps", owner, kind=int, low=int(n_steps), allow_none=True)
     check_option(converge_on, "converge_on", owner, ["both", "perp", "par"])
     check_interval(n_threads, "n_threads", owner, kind=int, low=1, allow_none=True)
@@ -588,6 +600,7 @@ def simulate_diffusion(
         "diffusive_tolerance": float(diffusive_tolerance),
         "displacement": displacement,
         "convergence_tol": float(convergence_tol),
+        "convergence_test": convergence_test,
         "max_steps": None if max_steps is None else int(max_steps),
         "converge_on": converge_on,
     }
@@ -984,6 +997,7 @@ def _summarise(time: np.ndarray, sq: np.ndarray, config: dict) -> DiffusionResul
     half = int(np.searchsorted(time, 0.5 * time[-1] * (1.0 - 1e-12)))
     earlier = _plateaus(sq, time, _window(time, half, fraction))
     tol = config["convergence_tol"]
+    bound = config.get("convergence_test", "consistent") == "bound"
 
     def change(now: np.ndarray, before: np.ndarray) -> tuple[float, float, bool]:
         mean_before = before.mean()
@@ -991,6 +1005,8 @@ def _summarise(time: np.ndarray, sq: np.ndarray, config: dict) -> DiffusionResul
             return 0.0, 0.0, bool(now.mean() == 0.0)
         rel = (now - before) / mean_before
         value, error = float(rel.mean()), float(rel.std(ddof=1) / math.sqrt(n))
+        if bound:
+            return value, error, abs(value) + 2.0 * error <= tol
         return value, error, abs(value) <= tol + 2.0 * error
 
     change_perp = change(perp, earlier[:, :2].mean(axis=1))

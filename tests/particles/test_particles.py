@@ -415,6 +415,33 @@ def test_convergence_flags_on_known_processes():
     assert bounded.change_par == pytest.approx(-0.5, rel=1e-3) and not bounded.converged
 
 
+def test_bound_convergence_needs_a_resolved_change():
+    """convergence_test="bound": |change| + 2 err <= tol. A Brownian walk (D exact) passes
+    only when err is small enough to show it (many walkers), not with few; a ballistic one
+    never does."""
+    from crsbi.particles.tracing import _summarise
+
+    rng = np.random.default_rng(1)
+    time = 0.5 * np.arange(1, 101)
+    config = {"plateau_fraction": 0.5, "diffusive_tolerance": 0.2, "convergence_tol": 0.03}
+
+    def walk(n):
+        steps = rng.standard_normal((n, time.size, 3)) * np.sqrt(2.0 * 0.5)
+        return np.cumsum(steps, axis=1) ** 2
+
+    many, few = walk(40_000), walk(300)
+    bound = {**config, "convergence_test": "bound"}
+    # 20 seeds: 40000 walkers: err 0.0037, |change| sd 0.0026, so |c| + 2 err <= 0.03
+    # leaves > 8 sd; 300 walkers: err 0.045 +- 0.0034, alone above tol / 2 by 8 sd
+    assert _summarise(time, many, bound).converged
+    few_bound = _summarise(time, few, bound)
+    assert few_bound.change_perp_err > 0.015 and not few_bound.converged
+    velocity = rng.standard_normal((40_000, 1, 3))
+    assert not _summarise(time, (velocity * time[None, :, None]) ** 2, bound).converged
+    with pytest.raises(ValueError, match="'convergence_test'"):
+        simulate_diffusion(1.0, 0.5, 1.0, n_particles=8, convergence_test="strict")
+
+
 def test_unconverged_palade_run_is_flagged_and_extended():
     """Issue 28's case (T, b, lambda_perp) = (1, 0.5, 1): D_perp still grows by ~16 % from
     500 to 1000 steps; the run is flagged, and the extended run (same seed, so the same
