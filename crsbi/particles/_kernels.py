@@ -28,10 +28,12 @@ from numba import njit, prange
 
 __all__ = [
     "BLOCK",
+    "CASCADE_TAG",
     "EXACT",
     "FINAL_COLUMNS_32",
     "LANES",
     "RECENTRE",
+    "cascade_normals",
     "cos_turns",
     "cos_turns32",
     "draw_waves_kernel",
@@ -727,6 +729,29 @@ def _fill_isotropic(state, out, r, k_mag, amplitude, turns):  # pragma: no cover
         out[r, 4, j] = cpsi * cos_theta * cphi - spsi * sphi
         out[r, 5, j] = cpsi * cos_theta * sphi + spsi * cphi
         out[r, 6, j] = -cpsi * sin_theta
+
+
+#: mixed into a realisation's seed for its cascade weights (independent of its waves)
+CASCADE_TAG = np.uint64(0xCA5CADE5EED0F00D)
+
+
+@njit(parallel=True, cache=True)
+def cascade_normals(seeds, out):  # pragma: no cover - compiled
+    """Fill ``out[r, :]`` with standard normals of realisation ``r``, from ``seeds[r]`` alone.
+
+    Its own xoshiro256** stream (the seed mixed with :data:`CASCADE_TAG`), Box-Muller
+    pairs; a realisation's waves are drawn from the untagged seed, so they do not change.
+    """
+    n_levels = out.shape[1]
+    for r in prange(seeds.shape[0]):
+        state = seed_state(seeds[r] ^ CASCADE_TAG)
+        for j in range(0, n_levels, 2):
+            u1 = 1.0 - _uniform(state)  # (0, 1]
+            u2 = _uniform(state)
+            radius = np.sqrt(-2.0 * np.log(u1))
+            out[r, j] = radius * np.cos(_TWO_PI * u2)
+            if j + 1 < n_levels:
+                out[r, j + 1] = radius * np.sin(_TWO_PI * u2)
 
 
 @njit(parallel=True, cache=True)

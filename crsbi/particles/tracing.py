@@ -51,6 +51,7 @@ from crsbi.core.random import check_random_state, spawn_seeds
 from crsbi.core.validation import check_interval, check_option
 from crsbi.particles.turbulence import (
     AMPLITUDES,
+    MAX_INTERMITTENCY,
     TURBULENCE_MODELS,
     WaveSet,
     _realisation_seeds,
@@ -387,6 +388,7 @@ def simulate_diffusion(
     turbulence: str = "palade2d",
     k_cutoff: float = 10.0,
     amplitudes: str = "potential",
+    intermittency: float = 0.0,
     plateau_fraction: float = 0.5,
     diffusive_tolerance: float = 0.2,
     displacement: str = "particle",
@@ -443,6 +445,10 @@ def simulate_diffusion(
         magnetic energy spectrum then rises up to ``k_cutoff`` and so does the transport)
         or equal field amplitudes (a Kolmogorov magnetic energy spectrum), see
         :func:`~crsbi.particles.turbulence.draw_waves`.
+    intermittency : float, default=0.0
+        Log-normal width per octave of the random cascade of the wave amplitudes over the
+        realisations (:func:`~crsbi.particles.turbulence.draw_waves`), in [0, 2]; 0: the
+        Gaussian fields of before.
     plateau_fraction : float, default=0.5
         Final fraction of the run (in time) over which plateaus and MSD exponents are
         measured, in (0, 1].
@@ -526,6 +532,7 @@ def simulate_diffusion(
     check_option(turbulence, "turbulence", owner, TURBULENCE_MODELS)
     check_interval(k_cutoff, "k_cutoff", owner, low=0.0, high=np.inf, closed="neither")
     check_option(amplitudes, "amplitudes", owner, AMPLITUDES)
+    check_interval(intermittency, "intermittency", owner, low=0.0, high=MAX_INTERMITTENCY)
     check_interval(plateau_fraction, "plateau_fraction", owner, low=0.0, high=1.0, closed="right")
     check_interval(diffusive_tolerance, "diffusive_tolerance", owner, low=0.0, closed="neither")
     check_option(displacement, "displacement", owner, ["particle", "guiding_centre"])
@@ -567,6 +574,7 @@ def simulate_diffusion(
         "lambda_par": float(lambda_par),
         "k_cutoff": float(k_cutoff),
         "amplitudes": amplitudes,
+        "intermittency": float(intermittency),
         "turns": True,
         "n_rows": 7 if turbulence == "isotropic" else 6,
     }
@@ -596,6 +604,7 @@ def simulate_diffusion(
         "turbulence": turbulence,
         "k_cutoff": float(k_cutoff),
         "amplitudes": amplitudes,
+        "intermittency": float(intermittency),
         "plateau_fraction": float(plateau_fraction),
         "diffusive_tolerance": float(diffusive_tolerance),
         "displacement": displacement,

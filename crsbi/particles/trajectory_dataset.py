@@ -139,6 +139,7 @@ def simulate_trajectories(
     energy: float = math.sqrt(2.0) - 1.0,
     burn_in: int = 0,
     include_field: bool = True,
+    intermittency: float = 0.0,
     random_state: Any = None,
 ) -> TrajectoryData:
     r"""Simulate test-particle trajectories at coupling :math:`\alpha` (in memory).
@@ -171,6 +172,11 @@ def simulate_trajectories(
     include_field : bool, default=True
         Evaluate the field at the positions (costs ``n_particles * length * n_waves``
         cosines).
+    intermittency : float, default=0.0
+        Log-normal width per octave of the random cascade of the wave amplitudes over the
+        realisations (:func:`~crsbi.particles.turbulence.draw_waves`): 0 gives Gaussian
+        fields; ~0.2-0.3 makes the small-lag flatness and the curvature tail intermittent
+        (``benchmarks/particles/bench_intermittency.py``).
     random_state : None, int or numpy.random.Generator
         Seeds the fields and the initial directions.
 
@@ -190,13 +196,14 @@ def simulate_trajectories(
     True
     """
     from crsbi.particles.tracing import field_along, initial_momenta, trace_particles
-    from crsbi.particles.turbulence import draw_waves
+    from crsbi.particles.turbulence import MAX_INTERMITTENCY, draw_waves
 
     owner = "simulate_trajectories"
     check_interval(n_particles, "n_particles", owner, kind=int, low=1)
     _check_common(
         owner, alpha, length, b, model, n_waves, k_cutoff, steps_per_gyration, energy, burn_in
     )
+    check_interval(intermittency, "intermittency", owner, low=0.0, high=MAX_INTERMITTENCY)
     alpha, n, length = float(alpha), int(n_particles), int(length)
     gamma = 1.0 + float(energy)
     momentum = math.sqrt(gamma**2 - 1.0)
@@ -212,6 +219,7 @@ def simulate_trajectories(
             b=float(b),
             lambda_perp=scale,
             k_cutoff=cutoff,
+            intermittency=float(intermittency),
             random_state=np.random.default_rng(wave_seed),
         )
     momenta = initial_momenta(
@@ -240,6 +248,7 @@ def simulate_trajectories(
         "energy": float(energy),
         "burn_in": int(burn_in),
         "length": length,
+        "intermittency": float(intermittency),
     }
     return TrajectoryData(
         velocities,

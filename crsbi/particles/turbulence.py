@@ -96,6 +96,7 @@ from crsbi.core.validation import check_interval, check_option
 
 __all__ = [
     "AMPLITUDES",
+    "MAX_INTERMITTENCY",
     "TURBULENCE_MODELS",
     "WaveSet",
     "draw_waves",
@@ -107,6 +108,8 @@ __all__ = [
 TURBULENCE_MODELS = ("palade2d", "slab", "isotropic", "composite")
 #: Amplitude conventions of the 2D waves (``amplitudes`` argument of :func:`draw_waves`).
 AMPLITUDES = ("potential", "field")
+#: Largest log-normal width per octave of the random cascade (``intermittency``)
+MAX_INTERMITTENCY = 2.0
 
 _ISOTROPIC_K_MIN = 1e-2  # lowest k L of the Giacalone-Jokipii grid
 
@@ -229,9 +232,11 @@ def _check_wave_params(
     energy_range_index: float,
     slab_fraction: float,
     amplitudes: str = "potential",
+    intermittency: float = 0.0,
 ) -> float:
     """Validate the field parameters shared by the simulators; return ``lambda_par``."""
     check_option(amplitudes, "amplitudes", owner, AMPLITUDES)
+    check_interval(intermittency, "intermittency", owner, low=0.0, high=MAX_INTERMITTENCY)
     check_interval(n_waves, "n_waves", owner, kind=int, low=1)
     check_option(model, "model", owner, TURBULENCE_MODELS)
     check_interval(b, "b", owner, low=0.0, high=np.inf, closed="left")
@@ -269,6 +274,7 @@ def _wave_arrays(
     energy_range_index: float = 3.0,
     slab_fraction: float = 0.2,
     amplitudes: str = "potential",
+    intermittency: float = 0.0,
     turns: bool = False,
     n_rows: int = 7,
 ) -> np.ndarray:
@@ -314,7 +320,43 @@ def _wave_arrays(
         out,
         amplitudes == "field",
     )
+    if intermittency > 0.0:
+        _apply_cascade(
+            out, seeds, float(intermittency), model, float(lambda_perp), float(lambda_par),
+            float(k_cutoff), 2.0 * np.pi if turns else 1.0,
+        )  # fmt: skip
     return out
+
+
+def cascade_levels(k_cutoff: float) -> int:
+    """Return the number of octave levels of the random cascade up to ``k_cutoff``."""
+    return int(np.floor(np.log2(max(float(k_cutoff), 1.0)))) + 1
+
+
+def _apply_cascade(
+    out, seeds, sigma, model, lambda_perp, lambda_par, k_cutoff, radians
+) -> None:  # fmt: skip
+    """Multiply each wave's amplitude by its realisation's cascade weight (in place).
+
+    Level ``j`` = the octave of the wave's dimensionless wave number ``x`` (``floor(log2
+    x)``, 0 for ``x < 2``); weight ``M_j = prod_{l <= j} W_l`` with independent
+    ``W_l = exp(sigma g_l - sigma^2)``, ``g_l`` standard normal, so ``<M_j^2> = 1``.
+    """
+    from crsbi.particles._kernels import cascade_normals
+
+    n_levels = cascade_levels(k_cutoff)
+    g = np.empty((len(seeds), n_levels))
+    cascade_normals(np.asarray(seeds, dtype=np.uint64), g)
+    weights = np.cumprod(np.exp(sigma * g - sigma**2), axis=1)  # (n, n_levels)
+    k = out[:, 0:3] * radians  # rad / rho_L0
+    if model == "isotropic":
+        x = np.sqrt(np.sum(k**2, axis=1)) * lambda_perp
+    else:
+        k_perp = np.hypot(k[:, 0], k[:, 1])
+        x = np.where(k_perp > 0.0, k_perp * lambda_perp, np.abs(k[:, 2]) * lambda_par)
+    level = np.clip(np.floor(np.log2(np.maximum(x, 1.0))), 0, n_levels - 1).astype(np.intp)
+    factor = np.take_along_axis(weights, level, axis=1)  # (n, n_waves)
+    out[:, 4:] *= factor[:, None, :]
 
 
 def draw_waves(
@@ -330,6 +372,7 @@ def draw_waves(
     energy_range_index: float = 3.0,
     slab_fraction: float = 0.2,
     amplitudes: str = "potential",
+    intermittency: float = 0.0,
     random_state: Any = None,
 ) -> WaveSet:
     r"""Draw the plane waves of ``n_realisations`` independent turbulent fields.
@@ -374,13 +417,29 @@ def draw_waves(
         equal *field* amplitudes, so that the magnetic energy spectrum is the sampled
         bend-over spectrum itself, :math:`\propto k_\perp^{-s}` in the inertial range
         (the physical Kolmogorov case, insensitive to ``k_cutoff`` once it is large).
+    intermittency : float, default=0.0
+        Width :math:`\sigma` (per octave, in [0, :data:`MAX_INTERMITTENCY`]) of a
+        log-normal random cascade over the realisations: the waves of octave :math:`j`
+        of the dimensionless wave number (:math:`\lfloor\log_2 x\rfloor`, 0 below
+        :math:`x = 2`; :math:`x = k_\perp\lambda_\perp`, :math:`|k_\parallel|
+        \lambda_\parallel` for slab waves, :math:`kL` for ``"isotropic"``) have their
+        amplitudes multiplied by :math:`M_j = \prod_{l\le j} W_l`, with independent
+        :math:`W_l = e^{\sigma g_l - \sigma^2}`, :math:`g_l` standard normal, drawn per
+        realisation (from its seed alone). :math:`\langle M_j^2\rangle = 1`, so the
+        *mean* spectrum and :math:`\langle b^2\rangle = b^2` are kept, while the energy
+        of the small scales fluctuates more and more between realisations
+        (log-normal, Kolmogorov-Obukhov 1962-like): ensemble statistics such as the
+        flatness of increments or the curvature of orbits become intermittent. Each
+        realisation is still a Gaussian field; 0 (the default) draws exactly the waves
+        of before.
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Source of the per-realisation seeds.
 
     Returns
     -------
     WaveSet
-        Wave vectors, amplitudes and phases; every realisation has rms field ``b`` exactly.
+        Wave vectors, amplitudes and phases; every realisation has rms field ``b`` exactly
+        (with ``intermittency > 0``: in the mean over realisations).
 
     Examples
     --------
@@ -402,6 +461,7 @@ def draw_waves(
         "energy_range_index": energy_range_index,
         "slab_fraction": slab_fraction,
         "amplitudes": amplitudes,
+        "intermittency": intermittency,
     }
     lambda_par = _check_wave_params(owner, n_waves=n_waves, lambda_par=lambda_par, **params)
     seeds = _realisation_seeds(random_state, int(n_realisations))

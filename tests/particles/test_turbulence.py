@@ -14,6 +14,9 @@ from scipy import integrate, stats
 from crsbi.particles.turbulence import (
     TURBULENCE_MODELS,
     WaveSet,
+    _realisation_seeds,
+    _wave_arrays,
+    cascade_levels,
     draw_waves,
     evaluate_field,
     slab_correlation_length,
@@ -268,6 +271,8 @@ def test_evaluate_field_shapes_and_errors(rng):
             ValueError,
             r"'amplitudes' parameter of draw_waves must be one of",
         ),
+        ({"intermittency": -0.1}, ValueError, r"'intermittency' .* in \[0, 2\]"),
+        ({"intermittency": 2.5}, ValueError, r"'intermittency' .* in \[0, 2\]"),
     ],
 )
 def test_invalid_parameters(kwargs, error, match):
@@ -301,3 +306,49 @@ def test_field_amplitudes_give_the_sampled_energy_spectrum(rng):
     # equal fields: every wave carries |e|^2 = 2 b^2 / n_waves, perpendicular to k and z
     np.testing.assert_allclose(energy, 2 * 0.25 / 500, rtol=1e-12)
     np.testing.assert_allclose(waves.amplitude[..., 2], 0.0)
+
+
+@pytest.mark.parametrize("model", TURBULENCE_MODELS)
+def test_cascade_scales_amplitudes_only_and_zero_changes_nothing(model):
+    """intermittency multiplies amplitudes by a per-realisation weight; the wave vectors and
+    phases are those of the Gaussian field, sigma = 0 is bit-identical to the default, and a
+    realisation's weights depend on its seed alone (drawn in chunks or all at once)."""
+    kwargs = {"model": model, "b": 0.7, "k_cutoff": 40.0, "random_state": 3}
+    plain = draw_waves(50, 64, **kwargs)
+    zero = draw_waves(50, 64, intermittency=0.0, **kwargs)
+    np.testing.assert_array_equal(zero.amplitude, plain.amplitude)
+    cascade = draw_waves(50, 64, intermittency=0.5, **kwargs)
+    np.testing.assert_array_equal(cascade.wavevector, plain.wavevector)
+    np.testing.assert_array_equal(cascade.phase, plain.phase)
+    ratio = np.linalg.norm(cascade.amplitude, axis=2) / np.linalg.norm(plain.amplitude, axis=2)
+    assert np.all(ratio > 0) and np.std(np.log(ratio)) > 0.1
+    assert cascade.max_divergence < 1e-12  # still e . k = 0 wave by wave
+    seeds = _realisation_seeds(5, 40)
+    config = {"model": model, "b": 0.7, "lambda_perp": 1.0, "lambda_par": 10.0,
+              "k_cutoff": 40.0, "intermittency": 0.5}  # fmt: skip
+    whole = _wave_arrays(seeds, 64, **config)
+    np.testing.assert_array_equal(_wave_arrays(seeds[10:15], 64, **config), whole[10:15])
+
+
+def test_cascade_weights_are_log_normal_per_octave():
+    """Isotropic waves have fixed |k_j| and |e_j|, so the energy of octave j in realisation
+    r over its value without cascade is exactly M_j^2: log M_j^2 is normal with mean
+    -2 sigma^2 (j + 1) and variance 4 sigma^2 (j + 1), and the mean energy is kept."""
+    sigma, n = 0.3, 4000
+    kwargs = {"model": "isotropic", "b": 1.0, "k_cutoff": 40.0, "random_state": 11}
+    plain = draw_waves(n, 64, **kwargs)
+    cascade = draw_waves(n, 64, intermittency=sigma, **kwargs)
+    x = np.linalg.norm(plain.wavevector[0], axis=1)  # lambda_perp = 1
+    level = np.clip(np.floor(np.log2(np.maximum(x, 1.0))), 0, cascade_levels(40.0) - 1)
+    energy = np.sum(cascade.amplitude**2, axis=2)
+    energy0 = np.sum(plain.amplitude**2, axis=2)
+    for j in np.unique(level).astype(int):
+        sel = level == j
+        log_m2 = np.log(energy[:, sel].sum(axis=1) / energy0[:, sel].sum(axis=1))
+        mean, var = -2 * sigma**2 * (j + 1), 4 * sigma**2 * (j + 1)
+        # sample mean and variance of n normals: standard errors sqrt(var / n), var sqrt(2 / n)
+        assert abs(log_m2.mean() - mean) < 4 * np.sqrt(var / n), j
+        assert abs(log_m2.var(ddof=1) - var) < 4 * var * np.sqrt(2 / (n - 1)), j
+    # <b^2> over realisations is kept: rms^2 of the plain set is exactly 1
+    rms2 = cascade.rms**2
+    assert abs(rms2.mean() - 1.0) < 4 * rms2.std(ddof=1) / np.sqrt(n)
