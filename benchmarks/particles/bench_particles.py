@@ -142,7 +142,13 @@ def time_avx512(n_particles: int) -> float | None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2000-particle main run, scaled")
-    quick = parser.parse_args().quick
+    parser.add_argument(
+        "--torch-device",
+        default=None,
+        help="also time backend='torch' on this device (e.g. cuda; on cpu it is slow)",
+    )
+    args = parser.parse_args()
+    quick = args.quick
     n_main = 2000 if quick else PAPER["n_particles"]
     for backend in BACKENDS:
         time_numba(8, backend=backend)  # compile (or load the cache)
@@ -176,6 +182,18 @@ def main() -> None:
     time_numpy(2, 2)
     numpy_seconds = time_numpy(n_np, steps_np)
     numpy_per_coefficient = numpy_seconds * EVALS / (n_np * PAPER["n_waves"] * steps_np)
+    torch_row = None
+    if args.torch_device is not None:
+        n_torch = n_main if args.torch_device != "cpu" else 200
+        simulate_diffusion(*THETA, n_particles=8, n_waves=16, n_steps=16, backend="torch",
+                           device=args.torch_device, random_state=0)  # fmt: skip
+        start = time.perf_counter()
+        simulate_diffusion(
+            *THETA, n_particles=n_torch, n_waves=PAPER["n_waves"], n_steps=PAPER["n_steps"],
+            backend="torch", device=args.torch_device, random_state=0,
+        )  # fmt: skip
+        torch_seconds = (time.perf_counter() - start) * PAPER["n_particles"] / n_torch
+        torch_row = (f"torch on {args.torch_device}", f"N_p={n_torch}, scaled", torch_seconds)
     avx = time_avx512(2000)
     avx_per_coefficient = None if avx is None else avx * PAPER["n_particles"] / 2000
     load_after = os.getloadavg()[0]
@@ -210,6 +228,8 @@ def main() -> None:
         row("numba-f32, 1 thread", f"N_p={n_single}, scaled", single32, 1),
         row("numpy reference", f"N_p={n_np}, {steps_np} steps, scaled", numpy_per_coefficient, 1),
     ]  # fmt: skip
+    if torch_row is not None:
+        rows.append(row(*torch_row, 1))
     if avx_per_coefficient is not None:
         rows.append(
             row("numba + AVX-512 (NUMBA_CPU_FEATURES)", "N_p=2000, scaled", avx_per_coefficient, 2)

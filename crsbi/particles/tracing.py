@@ -87,9 +87,11 @@ MAX_DT_FRACTION = 0.25
 
 _CHUNK = 2048  # particles per kernel call (bounds memory: ~60 MB at 500 waves)
 #: kernels of :func:`trace_particles`: reproducible, fastmath, single precision, NumPy reference
-BACKENDS = ["numba", "numba-fast", "numba-f32", "numpy"]
-#: the compiled kernels (those of :func:`simulate_diffusion`)
+BACKENDS = ["numba", "numba-fast", "numba-f32", "torch", "numpy"]
+#: the compiled numba kernels
 COMPILED_BACKENDS = BACKENDS[:3]
+#: the backends of :func:`simulate_diffusion` (the numba kernels and torch)
+SIMULATION_BACKENDS = BACKENDS[:4]
 
 
 @dataclass(frozen=True)
@@ -261,6 +263,7 @@ def trace_particles(
     sample_steps: Any = None,
     guiding_centre: bool = False,
     backend: str = "numba",
+    device: str = "auto",
 ) -> Trajectories:
     r"""Integrate particles, each in its own field realisation, with the Boris pusher.
 
@@ -286,7 +289,7 @@ def trace_particles(
         :math:`\bar{\mathbf p}_n = (\mathbf p_{n-1/2} + \mathbf p_{n+1/2})/2` and
         :math:`a = \Delta t/2\gamma`, exactly the centre of the Boris orbit in a uniform
         field (so the gyration drops out of displacements).
-    backend : {"numba", "numba-fast", "numba-f32", "numpy"}, default="numba"
+    backend : {"numba", "numba-fast", "numba-f32", "torch", "numpy"}, default="numba"
         The compiled parallel kernel, bit-identical on every x86-64 CPU for a given numba
         version (no reassociation, no fused multiply-adds); ``"numba-fast"``, the same
         kernel with ``fastmath`` wave sums (about 2x faster on AVX-512 CPUs, last bits
@@ -294,8 +297,14 @@ def trace_particles(
         ``docs/reproducibility.md``); ``"numba-f32"``, phases and wave sums in float32
         (pusher in float64), vectorised across particles: about 3x faster than
         ``"numba"`` and still bit-identical on every x86-64 CPU, with a field accurate to
-        ~1e-6 of ``b`` (see :func:`simulate_diffusion`); or the plain-NumPy reference
-        implementation of the same pusher and field (slow; for checks and benchmarks).
+        ~1e-6 of ``b`` (see :func:`simulate_diffusion`); ``"torch"``, the same pusher as
+        batched float64 tensor operations on ``device`` (a GPU path; on the CPU the numba
+        kernels are faster; results statistically identical to ``"numba"``); or the
+        plain-NumPy reference implementation of the same pusher and field (slow; for
+        checks and benchmarks).
+    device : str, default="auto"
+        Torch device of ``backend="torch"`` (``"auto"``: CUDA when available, else the
+        CPU); ignored by the other backends.
 
     Returns
     -------
@@ -368,6 +377,7 @@ def trace_particles(
             pos,
             mom,
             backend=backend,
+            device=_torch_device(backend, device),
         )
     return Trajectories(steps, steps * float(dt), pos, mom)
 
@@ -398,6 +408,7 @@ def simulate_diffusion(
     converge_on: str = "both",
     n_threads: int | None = None,
     backend: str = "numba",
+    device: str = "auto",
     random_state: Any = None,
 ) -> DiffusionResult:
     r"""Simulate the running diffusion coefficients of particles in synthetic turbulence.
@@ -486,7 +497,7 @@ def simulate_diffusion(
     n_threads : int or None, default=None
         numba threads for this call (results do not depend on it); numba's default if
         ``None``.
-    backend : {"numba", "numba-fast", "numba-f32"}, default="numba"
+    backend : {"numba", "numba-fast", "numba-f32", "torch"}, default="numba"
         Kernel flavour (see :func:`trace_particles`): ``"numba"`` gives bit-identical
         results on every x86-64 CPU, ``"numba-fast"`` is about 2x faster on AVX-512 CPUs
         with CPU-dependent last bits, ``"numba-f32"`` (float32 phases and wave sums,
@@ -494,6 +505,10 @@ def simulate_diffusion(
         field differs from the float64 one by ~1e-6 of ``b``; chaotic orbits amplify
         that, so its coefficients agree with ``"numba"`` statistically (within their
         errors, ``benchmarks/particles/bench_particles.py``), not bit for bit.
+        ``"torch"`` runs the pusher as float64 tensor operations on ``device`` (the GPU
+        path), statistically identical to ``"numba"``.
+    device : str, default="auto"
+        Torch device of ``backend="torch"``; ignored by the numba backends.
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Seed. Each particle's field realisation is drawn by its own generator from a 64-bit
         seed taken from this stream (then the initial momenta), so a seed gives the same
@@ -541,7 +556,8 @@ def simulate_diffusion(
     check_interval(max_steps, "max_steps", owner, kind=int, low=int(n_steps), allow_none=True)
     check_option(converge_on, "converge_on", owner, ["both", "perp", "par"])
     check_interval(n_threads, "n_threads", owner, kind=int, low=1, allow_none=True)
-    check_option(backend, "backend", owner, COMPILED_BACKENDS)
+    check_option(backend, "backend", owner, SIMULATION_BACKENDS)
+    torch_device = _torch_device(backend, device)
     gyro_period = 2.0 * np.pi * (1.0 + float(T)) / math.sqrt(1.0 + float(b) ** 2)
     if dt > MAX_DT_FRACTION * gyro_period:
         raise ValueError(
@@ -584,6 +600,7 @@ def simulate_diffusion(
         "dt": float(dt),
         "guiding_centre": displacement == "guiding_centre",
         "backend": backend,
+        "device": torch_device,
     }
     # (x, p_{n-1/2}, gamma, x_ref): gamma = 0 until the kernel sets it; x_ref is the
     # float32 kernel's reference position
@@ -634,7 +651,7 @@ def simulate_diffusion(
 
 
 def _push_segment(
-    state, steps, *, step0, seeds, wave_config, dt, guiding_centre, backend
+    state, steps, *, step0, seeds, wave_config, dt, guiding_centre, backend, device
 ) -> np.ndarray:  # fmt: skip
     """Push all particles over ``steps[-1]`` steps from ``state`` (updated in place).
 
@@ -667,6 +684,7 @@ def _push_segment(
             pos[start:stop],
             np.empty((stop - start, 0, 3)),
             backend=backend,
+            device=device,
             final_state=final,
             gammas=np.ascontiguousarray(gammas) if np.all(gammas > 0) else None,
             step0=step0,
@@ -787,9 +805,18 @@ def _threads(n_threads: int | None) -> Iterator[None]:
         numba.set_num_threads(previous)
 
 
+def _torch_device(backend: str, device: str) -> str | None:
+    """Resolve the torch device of ``backend="torch"`` (``None`` for the other backends)."""
+    if backend != "torch":
+        return None
+    from crsbi.core.device import resolve_device
+
+    return resolve_device(device)
+
+
 def _run_kernel(
     waves, positions, momenta, dt, steps, guiding_centre, out_positions, out_momenta, backend,
-    final_state=None, gammas=None, step0=0, references=None,
+    final_state=None, gammas=None, step0=0, references=None, device=None,
 ) -> None:  # fmt: skip
     """Run the compiled kernel named by ``backend`` (see :data:`COMPILED_BACKENDS`).
 
@@ -802,6 +829,14 @@ def _run_kernel(
     keep = final_state is not None
     final = final_state if keep else np.empty((0, 10))
     gammas = np.empty(0) if gammas is None else gammas
+    if backend == "torch":
+        from crsbi.particles._torch_kernel import trace_torch
+
+        trace_torch(
+            waves, positions, momenta, dt, steps, bool(guiding_centre), out_positions,
+            out_momenta, final, gammas, device or "cpu",
+        )  # fmt: skip
+        return
     if backend == "numba-f32":
         _kernels.trace_kernel32(
             waves,

@@ -128,7 +128,7 @@ def test_short_times_are_ballistic_with_isotropic_directions(rng):
     np.testing.assert_allclose(msd.sum(axis=1), 1.0, rtol=1e-3)  # |dr| = v t
 
 
-@pytest.mark.parametrize("backend", ["numba", "numba-fast"])
+@pytest.mark.parametrize("backend", ["numba", "numba-fast", "torch"])
 @pytest.mark.parametrize(("model", "guiding_centre"), [("palade2d", False), ("isotropic", True)])
 def test_numba_kernel_matches_numpy_reference(model, guiding_centre, backend, rng):
     waves = draw_waves(4, 24, model=model, b=0.8, lambda_perp=1.0, random_state=rng)
@@ -363,7 +363,7 @@ def test_field_along_without_turbulence_and_errors(rng):
         field_along("waves", np.zeros((2, 4, 3)))
 
 
-@pytest.mark.parametrize("backend", ["numba", "numba-f32"])
+@pytest.mark.parametrize("backend", ["numba", "numba-f32", "torch"])
 def test_extended_run_is_bit_identical_to_a_longer_run(backend):
     """Doubling by continuation (kernel state, Lorentz factors and, in single precision,
     the phase reference carried over) changes nothing: the samples at the common steps of
