@@ -69,27 +69,10 @@ def time_numba(
     return time.perf_counter() - start, result
 
 
-def time_wave_drawing(n_particles: int) -> float:
-    seeds = _realisation_seeds(0, n_particles)
-    start = time.perf_counter()
-    for i in range(0, n_particles, 2048):
-        _wave_arrays(
-            seeds[i : i + 2048],
-            PAPER["n_waves"],
-            model="palade2d",
-            b=THETA[1],
-            lambda_perp=THETA[2],
-            lambda_par=10 * THETA[2],
-            turns=True,
-            n_rows=6,
-        )
-    return time.perf_counter() - start
-
-
-def time_kernel(n_particles: int, backend: str) -> float:
-    """The pusher alone (waves drawn beforehand), as simulate_diffusion calls it."""
-    waves = _wave_arrays(
-        _realisation_seeds(0, n_particles),
+def paper_waves(seeds) -> np.ndarray:
+    """Packed palade2d waves at the paper's settings, as simulate_diffusion draws them."""
+    return _wave_arrays(
+        seeds,
         PAPER["n_waves"],
         model="palade2d",
         b=THETA[1],
@@ -98,6 +81,19 @@ def time_kernel(n_particles: int, backend: str) -> float:
         turns=True,
         n_rows=6,
     )
+
+
+def time_wave_drawing(n_particles: int) -> float:
+    seeds = _realisation_seeds(0, n_particles)
+    start = time.perf_counter()
+    for i in range(0, n_particles, 2048):
+        paper_waves(seeds[i : i + 2048])
+    return time.perf_counter() - start
+
+
+def time_kernel(n_particles: int, backend: str) -> float:
+    """The pusher alone (waves drawn beforehand), as simulate_diffusion calls it."""
+    waves = paper_waves(_realisation_seeds(0, n_particles))
     momenta = initial_momenta(n_particles, THETA[0], random_state=0)
     steps = np.arange(0, PAPER["n_steps"] + 1, 40, dtype=np.int64)
     out = np.empty((n_particles, steps.size, 3))

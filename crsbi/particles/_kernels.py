@@ -379,6 +379,8 @@ def _field32(w, psi, dx, dy, dz, bx, by, bz):  # pragma: no cover - compiled
         by[p] = 0.0
         bz[p] = 0.0
     m = n_waves - n_waves % 2
+    # two copies of the loops on purpose: with the bz branch inside one loop the 2D case
+    # ran ~15 % slower (measured); the sums are the same bits either way
     if w.shape[0] == 6:  # isotropic waves have a z amplitude
         ez = w[5]
         for j in range(0, m, 2):
