@@ -145,7 +145,7 @@ def test_numba_kernel_matches_numpy_reference(model, guiding_centre, backend, rn
 @pytest.mark.parametrize(("model", "guiding_centre"), [("palade2d", False), ("isotropic", True)])
 @pytest.mark.parametrize("scale", [1.0, 1e5])
 def test_single_precision_kernel_follows_the_numpy_reference(model, guiding_centre, scale, rng):
-    """float32 phases and sums: the field is right to ~1e-7 b, also far from the origin
+    """float32 phases and sums: the field is right to ~1e-6 b, also far from the origin
     (where a float32 k.x would have lost the phase: the kernel re-centres it in float64).
     70 particles fill one SIMD block and part of another; 25 waves leave a remainder."""
     waves = draw_waves(70, 25, model=model, b=0.8, lambda_perp=1.0, random_state=rng)
@@ -154,9 +154,10 @@ def test_single_precision_kernel_follows_the_numpy_reference(model, guiding_cent
     kwargs = {"positions": x0, "n_steps": 10, "guiding_centre": guiding_centre}
     single = trace_particles(waves, p0, backend="numba-f32", **kwargs)
     slow = trace_particles(waves, p0, backend="numpy", **kwargs)
-    # measured: <= 1e-6 after 10 steps (float32 rounding of the field, 6e-8 relative)
-    np.testing.assert_allclose(single.positions, slow.positions, rtol=0, atol=2e-5)
-    np.testing.assert_allclose(single.momenta, slow.momenta, rtol=0, atol=2e-5)
+    # measured: <= 3.0e-5 after 10 steps over 12 seeds x these 4 cases (cosine error 7e-7
+    # per wave, then chaos); a wrong phase reference or a lost wave moves them by >= 1e-3
+    np.testing.assert_allclose(single.positions, slow.positions, rtol=0, atol=2e-4)
+    np.testing.assert_allclose(single.momenta, slow.momenta, rtol=0, atol=2e-4)
     # a float32 phase at |x| = 1e5 would be off by ~k |x| 6e-8 ~ 1e-2 turns: 1e-3 and more
 
 
