@@ -268,9 +268,16 @@ def main() -> None:
             f"DiffusionSurrogate, {args.n_estimators}-member ensemble of MLP(3->64->64->1, tanh), "
             "inputs log10(T), b, log10(lambda_perp); target log(D / b^2). 10% hold-out. "
             "The simulated labels carry their own Monte Carlo error (row 'label noise'); the "
-            "relative error against them cannot fall below it. Labels are converged runs: each "
-            "simulation is doubled until D_perp changes by <= 3 % (+ 2 standard errors of the "
-            f"change) per doubling, up to {args.max_steps_factor} x n_steps. Figures: "
+            "relative error against them cannot fall below it. "
+            + (
+                "Labels are converged runs: each simulation is doubled until D_perp changes "
+                "by <= 3 % (+ 2 standard errors of the change) per doubling, up to "
+                f"{args.max_steps_factor} x n_steps. "
+                if args.max_steps_factor > 1
+                else f"Labels are fixed-length runs of {args.n_steps} steps (kernel "
+                f"{args.backend}). "
+            )
+            + "Figures: "
             f"bench_surrogate{args.tag}_pred_vs_sim.png, bench_surrogate{args.tag}_error_map.png, "
             f"bench_surrogate{args.tag}_slices.png, bench_surrogate{args.tag}_running_d.png, "
             f"bench_surrogate{args.tag}_npe_coverage.png."
