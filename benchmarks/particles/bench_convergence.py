@@ -86,7 +86,7 @@ TWICE = "noise-allowed at two successive doublings"
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--n-points", type=int, default=48)
+    parser.add_argument("--n-points", type=int, default=64)
     parser.add_argument("--quick", action="store_true", help="smoke run, not for the record")
     args = parser.parse_args()
     n_points = 4 if args.quick else args.n_points
