@@ -71,9 +71,10 @@ class OUForcing:
     shape : tuple of int
         Grid shape ``(N,) * ndim``.
     box_size : float
-        Side of the periodic box (``2L``); mode ``n`` has wavenumber ``2 pi n / box_size``.
+        Side of the periodic box [``L``, code units] (``2L``); mode ``n`` has wavenumber
+        ``2 pi n / box_size``.
     correlation_time : float
-        OU correlation time in ``L / c_s``.
+        OU correlation time [``L / c_s``, code units].
     epsilon : float
         Energy injection rate per unit volume (used by :class:`Solver`).
     rng : numpy.random.Generator

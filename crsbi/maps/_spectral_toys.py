@@ -49,7 +49,7 @@ def make_spectral_images(
     size : int, default=64
         Image side in pixels.
     sigma_ln : float, default=1.0
-        Standard deviation of ``ln rho``.
+        Standard deviation of ``ln rho`` (dimensionless).
     log, equalize : bool, default=True
         Apply ``log10`` and then histogram equalisation.
     random_state : None, int or numpy.random.Generator
@@ -131,14 +131,14 @@ def make_spectral_cubes(
     size : int, default=64
         Cube side in cells.
     sigma_ln : float, default=1.0
-        Standard deviation of ``ln rho``.
+        Standard deviation of ``ln rho`` (dimensionless).
     random_state : None, int or numpy.random.Generator
         Seeds the fields.
 
     Returns
     -------
     cubes : list of ndarray of shape (size, size, size)
-        Positive densities.
+        Positive densities [arbitrary unit; mean about 1].
     labels : list
         Class of each cube.
 

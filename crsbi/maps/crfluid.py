@@ -99,7 +99,7 @@ class CRFluidResult:
     Attributes
     ----------
     times : ndarray of shape (n_snap,)
-        Snapshot times in eddy times ``L / (M c_s)``.
+        Snapshot times [eddy times ``L / (M c_s)``].
     snapshots : dict of str to ndarray
         ``"density"`` (in ``rho_0``), and as requested ``"velocity_x"``, ``"velocity_y"``
         (``"velocity_z"``) (in ``c_s``) and ``"cr_energy"`` (in ``rho_0 c_s^2``), each of
@@ -234,7 +234,8 @@ def simulate_crfluid(
     ndim : {1, 2, 3}, default=2
         Spatial dimensions.
     kappa : float or None
-        Field-aligned CR diffusion coefficient in ``L c_s`` (default: preset, else 0.1).
+        Field-aligned CR diffusion coefficient [``L c_s``, code units] (default: preset, else
+        0.1).
     streaming : bool or None
         CR streaming at ``v_A`` down the CR pressure gradient (default: preset, else False).
     eta : float or None
@@ -242,14 +243,14 @@ def simulate_crfluid(
     beta : float, default=10.0
         Plasma beta ``P_g / P_B``, which sets ``v_A = c_s sqrt(2 / beta)`` at ``rho_0``.
     mach : float, default=0.15
-        Target rms sonic Mach number; sets the eddy time ``L / (M c_s)`` and the energy
-        injection rate (fixed, the same for every preset).
+        Target rms sonic Mach number (dimensionless); sets the eddy time ``L / (M c_s)`` and
+        the energy injection rate (fixed, the same for every preset).
     t_end_eddy : float, default=10.0
-        Duration in eddy times.
+        Duration [eddy times ``L / (M c_s)``].
     snapshot_every : float, default=1.0
-        Snapshot cadence in eddy times, starting at ``min(saturation_eddy, t_end_eddy)``.
+        Snapshot cadence [eddy times], starting at ``min(saturation_eddy, t_end_eddy)``.
     saturation_eddy : float, default=3.0
-        Time (eddy times) after which the turbulence is taken as saturated.
+        Time [eddy times] after which the turbulence is taken as saturated.
     random_state : None, int or numpy.random.Generator
         Seed of the forcing (the only randomness).
     verbose : int, default=1
@@ -374,17 +375,17 @@ def evolve_crfluid(
     Parameters
     ----------
     density : array-like of shape (N,), (N, N) or (N, N, N)
-        Gas density in ``rho_0``, indexed ``[x, y(, z)]``; positive.
+        Gas density [``rho_0``, code units], indexed ``[x, y(, z)]``; positive.
     velocity : array-like of shape ``(ndim, *density.shape)``
-        Gas velocity components ``(v_x, v_y[, v_z])`` in ``c_s``.
+        Gas velocity components ``(v_x, v_y[, v_z])`` [``c_s``, code units].
     cr_energy : array-like of the shape of ``density``
-        CR energy density ``E_c = 3 P_c`` in ``rho_0 c_s^2``; non-negative.
+        CR energy density ``E_c = 3 P_c`` [``rho_0 c_s^2``, code units]; non-negative.
     t_end : float
-        Duration in ``L / c_s``.
+        Duration [``L / c_s``, code units].
     box_size : float, default=2.0
-        Side of the periodic box in ``L``.
+        Side of the periodic box [``L``, code units].
     kappa, streaming, beta, limiter, cfl
-        As in :func:`simulate_crfluid` (kappa in ``L c_s``).
+        As in :func:`simulate_crfluid` (kappa [``L c_s``, code units]).
 
     Returns
     -------

@@ -54,7 +54,8 @@ def simulate_crfluid_class(
     random_state : None or int
         Seed of the forcing.
     resolution, ndim, t_end_eddy, snapshot_every, saturation_eddy, mach, beta
-        As in :func:`~crsbi.maps.crfluid.simulate_crfluid`.
+        As in :func:`~crsbi.maps.crfluid.simulate_crfluid` (times [eddy times], ``mach``
+        and ``beta`` dimensionless).
 
     Returns
     -------
@@ -104,7 +105,7 @@ class CRFluidDataset:
         Campaign sample (simulation run) of each image; snapshots of one run are correlated,
         so split train and test sets by run.
     time : ndarray of shape (n,)
-        Snapshot time in eddy times.
+        Snapshot time [eddy times ``L / (M c_s)``].
     config : dict
         Simulator settings (resolution, ndim, t_end_eddy, ...).
 
@@ -217,7 +218,8 @@ def make_crfluid_dataset(
     n_runs_per_class : int, default=4
         Independent runs (forcing seeds) per class.
     resolution, ndim, t_end_eddy, snapshot_every, saturation_eddy, mach, beta
-        Simulator settings, see :func:`~crsbi.maps.crfluid.simulate_crfluid`.
+        Simulator settings, see :func:`~crsbi.maps.crfluid.simulate_crfluid` (times
+        [eddy times], ``mach`` and ``beta`` dimensionless).
     chunk_size : int, default=1
         Runs per stored chunk (what a kill can lose).
     random_state : int, default=0

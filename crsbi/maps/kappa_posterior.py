@@ -75,7 +75,8 @@ def simulate_kappa_maps(
     eta : float, default=1.0
         CR-to-gas pressure ratio.
     resolution, t_end_eddy, snapshot_every, saturation_eddy, mach, beta
-        As in :func:`~crsbi.maps.crfluid.simulate_crfluid` (times in eddy times).
+        As in :func:`~crsbi.maps.crfluid.simulate_crfluid` (times [eddy times], ``mach``
+        and ``beta`` dimensionless).
 
     Returns
     -------
@@ -121,7 +122,7 @@ class KappaDataset:
     run : ndarray of shape (n,), dtype int64
         Simulation run of each image (split train / test by run).
     time : ndarray of shape (n,)
-        Snapshot time in eddy times.
+        Snapshot time [eddy times ``L / (M c_s)``].
     config : dict
         Simulator settings and the prior range.
 
@@ -171,7 +172,8 @@ def make_kappa_dataset(
     streaming : bool, default=False
         CR streaming in every run (fixed flag).
     resolution, t_end_eddy, snapshot_every, saturation_eddy, mach, beta
-        Simulator settings (2-D), see :func:`~crsbi.maps.crfluid.simulate_crfluid`.
+        Simulator settings (2-D), see :func:`~crsbi.maps.crfluid.simulate_crfluid` (times
+        [eddy times], ``mach`` and ``beta`` dimensionless).
     random_state : int, default=0
         Campaign seed (parameters and forcing seeds).
     n_jobs : int or None, default=1

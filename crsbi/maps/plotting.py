@@ -250,7 +250,7 @@ def plot_class_power_spectra(
     compensate : bool, default=True
         Multiply by ``k**2``.
     box_size : float or None
-        Image side in the user's length unit (default: ``N`` pixels, so ``k`` is in rad/px).
+        Image side [any length unit] (default: ``N`` pixels, so ``k`` is in rad/px).
     ax : matplotlib.axes.Axes or None
         Axes to draw on.
 
@@ -372,7 +372,7 @@ def plot_crfluid_spectra(
     results : mapping of str to CRFluidResult or ndarray of shape (n_snap, N, N)
         Runs per class name.
     box_size : float, default=2.0
-        Box side in ``L`` (wavenumbers in ``1/L``).
+        Box side [``L``, code units] (wavenumbers in ``1/L``).
     ax : matplotlib.axes.Axes or None
         Axes to draw on; a new figure is made when ``None``.
 

@@ -35,7 +35,7 @@ def radial_power_spectrum(
         Number of spatial dimensions (1, 2 or 3). Default: ``field.ndim`` when it is at most
         3, else 3.
     box_size : float, default=1.0
-        Side of the periodic box, in the user's length unit; ``k`` comes in its inverse.
+        Side of the periodic box [any length unit]; ``k`` comes in its inverse.
     subtract_mean : bool, default=True
         Remove each field's mean first (then the ``k = 0`` shell is zero).
 

@@ -33,11 +33,12 @@ def density_spectrum(
     Parameters
     ----------
     density : array-like of shape (..., N, N) or (..., N, N, N)
-        Density maps; leading axes (snapshots, runs) are averaged.
+        Density maps [any unit, e.g. ``rho_0``]; leading axes (snapshots, runs) are averaged.
     ndim : {1, 2, 3}, default=2
         Spatial dimensions (the last ``ndim`` axes).
     box_size : float, default=2.0
-        Box side (``2L`` for :func:`~crsbi.maps.crfluid.simulate_crfluid`); ``k`` comes
+        Box side [any length unit] (``2L`` for :func:`~crsbi.maps.crfluid.simulate_crfluid`);
+        ``k`` comes
         in its inverse unit.
     compensated : bool, default=True
         Return :math:`k^2 P(k)` instead of :math:`P(k)`.
@@ -74,18 +75,19 @@ def kinetic_energy_spectrum(
     Parameters
     ----------
     density : array-like of shape (N, N) or (N, N, N)
-        Gas density.
+        Gas density [any unit, e.g. ``rho_0``].
     velocity : array-like of shape (ndim, N, N) or (ndim, N, N, N)
-        Velocity components.
+        Velocity components [any velocity unit, e.g. ``c_s``].
     box_size : float, default=2.0
-        Box side.
+        Box side [any length unit; ``k`` comes in its inverse].
     compensated : bool, default=False
         Return :math:`k^2 E(k)`.
 
     Returns
     -------
     k, energy : ndarray of shape (N // 2,)
-        Wavenumbers (``n >= 1``) and the shell-summed kinetic energy.
+        Wavenumbers [1 / length unit of ``box_size``] (``n >= 1``) and the shell-summed
+        kinetic energy [density unit x velocity unit^2].
 
     Examples
     --------
@@ -120,7 +122,8 @@ def density_pdf(
     Parameters
     ----------
     density : array-like of any shape
-        Positive densities (maps, cubes or stacks); :math:`\bar\rho` is the overall mean.
+        Positive densities [any unit] (maps, cubes or stacks); :math:`\bar\rho` is the
+        overall mean.
     bins : int, default=50
         Number of histogram bins.
     value_range : (float, float) or None
@@ -156,9 +159,10 @@ def rms_mach(velocity: Any, *, sound_speed: float = 1.0) -> np.ndarray | float:
     Parameters
     ----------
     velocity : array-like of shape (ndim, N, ...) or (n, ndim, N, ...)
-        Velocity components (one field or a stack of snapshots, components on axis -ndim-1).
+        Velocity components [any velocity unit] (one field or a stack of snapshots,
+        components on axis -ndim-1).
     sound_speed : float, default=1.0
-        Isothermal sound speed, in the velocity unit.
+        Isothermal sound speed [velocity unit of ``velocity``].
 
     Returns
     -------

@@ -205,7 +205,8 @@ def make_transport_dataset(
         :func:`~crsbi.maps.interpretation.gaussian_filter_experiment`).
     resolution, t_end_eddy, snapshot_every, saturation_eddy, mach, beta
         Simulator settings (2-D), see :func:`~crsbi.maps.crfluid.simulate_crfluid`;
-        times in eddy times, ``resolution`` in cells per side.
+        times [eddy times], ``resolution`` [cells per side], ``mach`` and ``beta``
+        dimensionless.
     random_state : int, default=0
         Seed of every class campaign (paired forcing) and of the tile choice.
     n_jobs : int or None, default=1

@@ -38,9 +38,9 @@ def trace_torch(
     waves : float64 (n_particles, 6 or 7, n_waves)
         Packed waves in turns (rows kx, ky, kz, alpha, ex, ey[, ez]).
     positions, momenta : float64 (n_particles, 3)
-        ``x_0`` and ``p_{-1/2}``.
+        ``x_0`` [rho_L0] and ``p_{-1/2}`` [m c] (code units).
     dt : float
-        Time step in ``1/omega_c``.
+        Time step [1/omega_c] (code units).
     sample_steps : int64 (n_samples,)
         Increasing steps at which the state is written; the last is the number of steps.
     guiding_centre : bool

@@ -139,7 +139,7 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         Probability of dropping the :math:`\alpha` condition in training (conditional
         models), for classifier-free guidance.
     steps_per_gyration : float, default=100
-        Samples per gyro-period, used by :meth:`score` (gyro-centre filter).
+        Samples per gyro-period (dimensionless), used by :meth:`score` (gyro-centre filter).
     representation : {"cartesian", "angles"}, default="cartesian"
         Channels the network sees: the velocity components (normalised after sampling) or
         the paper's angles as :math:`(\theta, \cos\phi, \sin\phi)`. The Cartesian
@@ -539,7 +539,8 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         return_positions : bool, default=False
             Also return positions integrated from the velocities.
         dt : float or None
-            Sample spacing for the positions; :math:`2\pi/(N_g\alpha)` (the
+            Sample spacing for the positions [:math:`\ell_0/v`, code units];
+            :math:`2\pi/(N_g\alpha)` (the
             :mod:`crsbi.particles.trajectory_dataset` convention, lengths in :math:`\ell_0`) for a
             conditional model, 1 otherwise, when ``None``.
         random_state : None, int or numpy.random.Generator
@@ -548,7 +549,7 @@ class TrajectoryGenerator(BaseNeuralEstimator):
         Returns
         -------
         V : ndarray of shape (n, length, 3)
-            Unit velocity vectors.
+            Unit velocity vectors (dimensionless, in units of the speed).
         X : ndarray of shape (n, length, 3)
             Positions (only with ``return_positions=True``), starting at the origin.
         """

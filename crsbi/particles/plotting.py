@@ -44,10 +44,10 @@ def plot_trajectory_statistics(
     V_gen, V_ref : array-like of shape (n, n_times, 3)
         Generated and reference unit velocity series with the same sample spacing.
     dt : float, default=1.0
-        Sample spacing (e.g. :math:`2\pi/(100\alpha)` in :math:`\ell_0/v`); sets the
-        units of the MSD and curvature axes.
+        Sample spacing [any time unit, e.g. :math:`\ell_0/v` for
+        :math:`2\pi/(100\alpha)`]; sets the units of the MSD and curvature axes.
     steps_per_gyration : float, default=100
-        Gyro-period in samples: lags are shown in gyro-periods.
+        Gyro-period [samples]: lags are shown in gyro-periods.
     lags : array-like of int or None
         Lags in samples (log-spaced up to half the shorter series when ``None``).
     pdf_lags : array-like of int or None

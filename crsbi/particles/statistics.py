@@ -127,7 +127,7 @@ def structure_function(V: Any, lags: Any = None, *, order: float = 2.0) -> np.nd
     Parameters
     ----------
     V : array-like of shape (n_particles, n_times, 3) or (n_times, 3)
-        Velocity series (any units).
+        Velocity series [any velocity unit].
     lags : array-like of int or None
         Lags :math:`\tau` in samples, in ``[1, n_times - 1]``; :func:`default_lags` when
         ``None``.
@@ -252,9 +252,10 @@ def integrate_positions(V: Any, dt: float = 1.0, *, x0: Any = None) -> np.ndarra
     V : array-like of shape (n_particles, n_times, 3) or (n_times, 3)
         Velocity series.
     dt : float, default=1.0
-        Time between samples, > 0 (e.g. in :math:`\ell_0/v`).
+        Time between samples [any time unit, e.g. :math:`\ell_0/v`], > 0.
     x0 : array-like of shape (n_particles, 3), (3,) or None
-        Initial positions; the origin when ``None``.
+        Initial positions [velocity unit x time unit of ``V`` and ``dt``]; the origin when
+        ``None``.
 
     Returns
     -------
@@ -322,7 +323,7 @@ def running_diffusion(X: Any, lags: Any = None, dt: float = 1.0) -> np.ndarray:
     lags : array-like of int or None
         Lags in samples (:func:`default_lags` when ``None``).
     dt : float, default=1.0
-        Time between samples, > 0.
+        Time between samples [any time unit], > 0.
 
     Returns
     -------
@@ -362,9 +363,9 @@ def curvature(V: Any, dt: float = 1.0) -> np.ndarray:
     Parameters
     ----------
     V : array-like of shape (n_particles, n_times, 3) or (n_times, 3)
-        Velocity series (any speed, not zero).
+        Velocity series [any velocity unit] (any speed, not zero).
     dt : float, default=1.0
-        Time between samples, > 0.
+        Time between samples [any time unit], > 0.
 
     Returns
     -------
@@ -398,7 +399,7 @@ def torsion(V: Any, dt: float = 1.0) -> np.ndarray:
     V : array-like of shape (n_particles, n_times, 3) or (n_times, 3)
         Velocity series.
     dt : float, default=1.0
-        Time between samples, > 0.
+        Time between samples [any time unit], > 0.
 
     Returns
     -------
@@ -440,7 +441,7 @@ def gyro_centre_velocity(
     V : array-like of shape (n_particles, n_times, 3) or (n_times, 3)
         Velocity series.
     steps_per_gyration : float, default=100
-        Gyro-period :math:`T_g` in samples, > 0.
+        Gyro-period :math:`T_g` [samples], > 0.
     periods : float, default=1.5
         Kernel FWHM :math:`P` in gyro-periods, > 0.
 
@@ -478,7 +479,7 @@ def velocity_to_angles(V: Any) -> tuple[np.ndarray, np.ndarray]:
     Parameters
     ----------
     V : array-like of shape (..., 3)
-        Velocities (normalised here, so any non-zero speed works).
+        Velocities [any velocity unit] (normalised here, so any non-zero speed works).
 
     Returns
     -------
@@ -512,7 +513,7 @@ def angles_to_velocity(theta: Any, phi: Any) -> np.ndarray:
     Parameters
     ----------
     theta, phi : array-like of the same shape (...)
-        Polar and azimuthal angles in radians (any real values).
+        Polar and azimuthal angles [rad] (any real values).
 
     Returns
     -------
@@ -579,7 +580,7 @@ def trajectory_distance(
     V_gen, V_ref : array-like of shape (n, n_times, 3) or (n_times, 3)
         Generated and reference velocity series.
     steps_per_gyration : float, default=100
-        Gyro-period in samples (for the gyro-centre filter).
+        Gyro-period [samples] (for the gyro-centre filter).
     lags : array-like of int or None
         Lags in samples; :func:`default_lags` of the shorter length when ``None``.
     max_points : int, default=200_000

@@ -83,13 +83,13 @@ def particle_kinematics(T: float) -> tuple[float, float, float]:
     Parameters
     ----------
     T : float
-        Kinetic energy in :math:`mc^2`, > 0.
+        Kinetic energy [:math:`mc^2`], > 0.
 
     Returns
     -------
     tuple of float
-        Lorentz factor, momentum in :math:`mc` (the Larmor radius in :math:`\rho_{L0}` at
-        pitch 90 degrees) and speed in :math:`c`.
+        Lorentz factor, momentum [:math:`mc`] (the Larmor radius [:math:`\rho_{L0}`] at
+        pitch 90 degrees) and speed [:math:`c`].
 
     Examples
     --------
@@ -124,14 +124,14 @@ def slab_power(
     k : array-like
         Parallel wave numbers in :math:`1/\rho_{L0}`.
     b : float
-        Rms turbulent field in :math:`B_0`, >= 0.
+        Rms turbulent field [:math:`B_0`], >= 0.
     lambda_par : float
-        Bend-over scale :math:`\lambda_\parallel` in :math:`\rho_{L0}`, > 0.
+        Bend-over scale :math:`\lambda_\parallel` [:math:`\rho_{L0}`], > 0.
     k_cutoff : float, default=10.0
-        The simulator's cut-off :math:`K` (of :math:`|k|\lambda_\parallel`), which fixes
-        the normalisation; may be ``inf``.
+        The simulator's cut-off :math:`K` (of :math:`|k|\lambda_\parallel`, dimensionless),
+        which fixes the normalisation; may be ``inf``.
     spectral_index : float, default=5/3
-        Inertial-range index :math:`s` > 1.
+        Inertial-range index :math:`s` (dimensionless), > 1.
     truncate : bool, default=True
         Zero beyond the cut-off (the simulated spectrum), or the power law continued.
 
@@ -182,10 +182,10 @@ def qlt_pitch_angle_diffusion(
     mu : array-like
         Pitch-angle cosines in [-1, 1] (0 gives 0); a scalar gives shape (1,).
     T, b, lambda_par : float
-        Kinetic energy (:math:`mc^2`), rms field (:math:`B_0`), bend-over scale
-        (:math:`\rho_{L0}`).
+        Kinetic energy [:math:`mc^2`], rms field [:math:`B_0`], bend-over scale
+        [:math:`\rho_{L0}`].
     k_cutoff, spectral_index, truncate
-        As in :func:`slab_power`.
+        As in :func:`slab_power` (dimensionless).
 
     Returns
     -------
@@ -259,14 +259,14 @@ def qlt_pitch_angle_variance(
     Parameters
     ----------
     t : array-like
-        Times in :math:`1/\omega_c`, >= 0.
+        Times [:math:`1/\omega_c`], >= 0.
     mu : float
         Initial pitch-angle cosine, in (0, 1) (gyro-phases uniform).
     T, b, lambda_par : float
-        Kinetic energy (:math:`mc^2`), rms field (:math:`B_0`), bend-over scale
-        (:math:`\rho_{L0}`).
+        Kinetic energy [:math:`mc^2`], rms field [:math:`B_0`], bend-over scale
+        [:math:`\rho_{L0}`].
     k_cutoff, spectral_index
-        As in :func:`slab_power`.
+        As in :func:`slab_power` (dimensionless).
 
     Returns
     -------
@@ -327,15 +327,15 @@ def qlt_slab_d_par(
     Parameters
     ----------
     T : float
-        Kinetic energy in :math:`mc^2`, > 0.
+        Kinetic energy [:math:`mc^2`], > 0.
     b : float
-        Rms turbulent field in :math:`B_0`, > 0.
+        Rms turbulent field [:math:`B_0`], > 0.
     lambda_par : float
-        Slab bend-over scale :math:`\lambda_\parallel` in :math:`\rho_{L0}`, > 0.
+        Slab bend-over scale :math:`\lambda_\parallel` [:math:`\rho_{L0}`], > 0.
     k_cutoff : float, default=10.0
-        The simulator's :math:`K`; it fixes the normalisation :math:`Z_K`.
+        The simulator's :math:`K` (dimensionless); it fixes the normalisation :math:`Z_K`.
     spectral_index : float, default=5/3
-        Inertial-range index, in (1, 3) (so that the gap integral converges).
+        Inertial-range index (dimensionless), in (1, 3) (so that the gap integral converges).
     gap : {"continue", "truncate"}, default="continue"
         ``"continue"``: resonances beyond the cut-off see the continued power law (finite
         QLT); ``"truncate"``: the simulated spectrum exactly, which returns ``inf`` (no
@@ -344,7 +344,7 @@ def qlt_slab_d_par(
     Returns
     -------
     float
-        :math:`D_\parallel` in :math:`\rho_{L0}^2\omega_c`.
+        :math:`D_\parallel` [:math:`\rho_{L0}^2\omega_c`].
 
     Examples
     --------
@@ -397,16 +397,16 @@ def nlgc_d_perp(
     waves : WaveSet
         Realisations of the turbulence (:func:`~crsbi.particles.turbulence.draw_waves`).
     speed : float
-        Particle speed :math:`v` in :math:`c`, > 0.
+        Particle speed :math:`v` [:math:`c`], > 0.
     d_par : float
-        Parallel diffusion coefficient in :math:`\rho_{L0}^2\omega_c`, > 0 (simulated).
+        Parallel diffusion coefficient [:math:`\rho_{L0}^2\omega_c`], > 0 (simulated).
     a2 : float, default=1/3
         Matthaeus et al.'s :math:`a^2`.
 
     Returns
     -------
     float
-        :math:`D_\perp` in :math:`\rho_{L0}^2\omega_c`.
+        :math:`D_\perp` [:math:`\rho_{L0}^2\omega_c`].
 
     Examples
     --------

@@ -103,12 +103,12 @@ class Trajectories:
     steps : ndarray of shape (n_samples,)
         Step numbers :math:`n` of the samples (int).
     time : ndarray of shape (n_samples,)
-        :math:`n\,\Delta t`, in :math:`1/\omega_c`.
+        :math:`n\,\Delta t` [:math:`1/\omega_c`].
     positions : ndarray of shape (n_particles, n_samples, 3)
-        :math:`\mathbf x_n` (or the guiding centres), in :math:`\rho_{L0}`.
+        :math:`\mathbf x_n` (or the guiding centres) [:math:`\rho_{L0}`].
     momenta : ndarray of shape (n_particles, n_samples, 3)
         :math:`\mathbf p_{n-1/2}` (the momentum that carried the particle to
-        :math:`\mathbf x_n`), in :math:`mc`.
+        :math:`\mathbf x_n`) [:math:`mc`].
 
     Examples
     --------
@@ -134,7 +134,7 @@ class DiffusionResult:
     Attributes
     ----------
     time : ndarray of shape (n_samples,)
-        Sample times :math:`t`.
+        Sample times :math:`t` [:math:`1/\omega_c`].
     msd : ndarray of shape (n_samples, 3)
         Mean squared displacements :math:`\langle\Delta x^2\rangle, \langle\Delta
         y^2\rangle, \langle\Delta z^2\rangle`.
@@ -146,9 +146,9 @@ class DiffusionResult:
         its standard error over the particle ensemble (each particle's time average counts
         once, so correlations in time are accounted for).
     d_perp, d_perp_err : float
-        :math:`D_\perp = (D_{xx} + D_{yy})/2` and its standard error.
+        :math:`D_\perp = (D_{xx} + D_{yy})/2` and its standard error [:math:`\rho_{L0}^2\omega_c`].
     d_par, d_par_err : float
-        :math:`D_\parallel = D_{zz}` and its standard error.
+        :math:`D_\parallel = D_{zz}` and its standard error [:math:`\rho_{L0}^2\omega_c`].
     exponent_perp, exponent_par : float
         Slope :math:`\alpha` of :math:`\log\langle\Delta r^2\rangle` against
         :math:`\log t` over the plateau window (1 for diffusion, 2 ballistic, 0 bounded).
@@ -218,7 +218,7 @@ def initial_momenta(
     n_particles : int
         Number of particles, >= 1.
     energy : float
-        Kinetic energy :math:`T` in :math:`mc^2`, > 0; :math:`|\mathbf p| =
+        Kinetic energy :math:`T` [:math:`mc^2`], > 0; :math:`|\mathbf p| =
         \sqrt{(1+T)^2 - 1}`.
     mu : float in [-1, 1] or "isotropic", default=0.5
         Pitch-angle cosine :math:`p_z/|\mathbf p|` with a uniform random gyro-phase, or
@@ -229,7 +229,7 @@ def initial_momenta(
     Returns
     -------
     ndarray of shape (n_particles, 3)
-        Momenta in :math:`mc`.
+        Momenta [:math:`mc`].
 
     Examples
     --------
@@ -273,11 +273,11 @@ def trace_particles(
         One realisation per particle (``waves.n_realisations == n_particles``); ``None``
         for the uniform field :math:`B_0\hat{\mathbf z}` alone.
     momenta : array-like of shape (n_particles, 3)
-        Initial momenta in :math:`mc` (taken as :math:`\mathbf p_{-1/2}`).
+        Initial momenta [:math:`mc`] (taken as :math:`\mathbf p_{-1/2}`).
     positions : array-like of shape (n_particles, 3) or None
-        Initial positions in :math:`\rho_{L0}`; the origin when ``None``.
+        Initial positions [:math:`\rho_{L0}`]; the origin when ``None``.
     dt : float, default=2*pi/10
-        Time step in :math:`1/\omega_c`, > 0.
+        Time step [:math:`1/\omega_c`], > 0.
     n_steps : int, default=2000
         Number of steps, >= 1 (ignored when ``sample_steps`` is given).
     sample_steps : array-like of int or None
@@ -420,12 +420,12 @@ def simulate_diffusion(
     Parameters
     ----------
     T : float
-        Kinetic energy in :math:`mc^2`, > 0 (Palade: (0, 10)).
+        Kinetic energy [:math:`mc^2`], > 0 (Palade: (0, 10)).
     b : float
-        Rms turbulent field in :math:`B_0`, in [0, :data:`MAX_B` = 10] (Palade: (0, 1));
+        Rms turbulent field [:math:`B_0`], in [0, :data:`MAX_B` = 10] (Palade: (0, 1));
         0 means no turbulence.
     lambda_perp : float
-        Perpendicular bend-over scale :math:`\lambda_\perp` in :math:`\rho_{L0}`, > 0
+        Perpendicular bend-over scale :math:`\lambda_\perp` [:math:`\rho_{L0}`], > 0
         (Palade: (0.2, 20)); for ``turbulence="isotropic"`` the bend-over scale :math:`L`.
     mu : float in [-1, 1] or "isotropic", default=0.5
         Initial pitch-angle cosine (with random gyro-phases) or isotropic directions.
@@ -436,7 +436,7 @@ def simulate_diffusion(
     n_waves : int, default=500
         Plane waves per realisation :math:`N_c`, >= 1.
     dt : float, default=2*pi/10
-        Time step in :math:`1/\omega_c`, > 0 and at most :data:`MAX_DT_FRACTION` = 1/4 of
+        Time step [:math:`1/\omega_c`], > 0 and at most :data:`MAX_DT_FRACTION` = 1/4 of
         the gyro-period in the rms field, :math:`2\pi\gamma/\sqrt{1 + b^2}`.
     n_steps : int, default=2000
         Number of steps, >= 3; the run lasts :math:`t_{\max} = n_{steps}\Delta t`.
@@ -718,8 +718,8 @@ def simulate_d_perp(theta: Any, *, random_state: Any = None, log10: bool = True,
     Parameters
     ----------
     theta : array-like of shape (3,) or (n_sims, 3)
-        Kinetic energy :math:`T \in (0, 10]` in :math:`mc^2`, rms turbulence
-        :math:`b \in (0, 1]` in :math:`B_0` and :math:`\lambda_\perp \in [0.2, 20]` in
+        Kinetic energy :math:`T \in (0, 10]` [:math:`mc^2`], rms turbulence
+        :math:`b \in (0, 1]` [:math:`B_0`] and :math:`\lambda_\perp \in [0.2, 20]` in
         :math:`\rho_{L0}` (:data:`PALADE_BOUNDS`).
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Seed; for a batch, simulation ``i`` uses the ``i``-th
@@ -732,7 +732,7 @@ def simulate_d_perp(theta: Any, *, random_state: Any = None, log10: bool = True,
     Returns
     -------
     ndarray of shape (2,) or (n_sims, 2)
-        ``[D_perp, D_par]`` (or their base-10 logarithms), in :math:`\rho_{L0}^2\omega_c`:
+        ``[D_perp, D_par]`` (or their base-10 logarithms) [:math:`\rho_{L0}^2\omega_c`]:
         the plateau values of :func:`simulate_diffusion`, whatever the regime.
 
     Examples
@@ -884,12 +884,12 @@ def field_along(waves: WaveSet | None, positions: Any) -> np.ndarray:
     waves : WaveSet or None
         ``n_particles`` realisations, one per particle; ``None`` means no turbulence.
     positions : array-like of shape (n_particles, n_points, 3)
-        Positions in :math:`\rho_{L0}` (e.g. ``Trajectories.positions``).
+        Positions [:math:`\rho_{L0}`] (e.g. ``Trajectories.positions``).
 
     Returns
     -------
     ndarray of shape (n_particles, n_points, 3)
-        :math:`\mathbf b` in :math:`B_0` (the mean field :math:`B_0\hat{\mathbf z}` is not
+        :math:`\mathbf b` [:math:`B_0`] (the mean field :math:`B_0\hat{\mathbf z}` is not
         included).
 
     Raises

@@ -61,16 +61,16 @@ class TrajectoryData:
     velocities : ndarray of shape (n, length, 3)
         Unit velocity vectors.
     positions : ndarray of shape (n, length, 3)
-        Positions in :math:`\ell_0`, starting at the origin.
+        Positions [:math:`\ell_0`], starting at the origin.
     field : ndarray of shape (n, length, 3) or None
         Total magnetic field :math:`B_0\hat{\mathbf z} + \mathbf b` at the positions, in
         :math:`B_0`.
     alpha : ndarray of shape (n,)
         Coupling :math:`\alpha = \ell_0/r_g` of each trajectory.
     b : ndarray of shape (n,)
-        Rms turbulent field in :math:`B_0`.
+        Rms turbulent field [:math:`B_0`].
     dt : ndarray of shape (n,)
-        Sample spacing :math:`2\pi/(N_g\alpha)` in :math:`\ell_0/v`.
+        Sample spacing :math:`2\pi/(N_g\alpha)` [:math:`\ell_0/v`].
     steps_per_gyration : int
         Samples per gyro-period :math:`N_g`.
     config : dict
@@ -153,18 +153,19 @@ def simulate_trajectories(
     length : int
         Samples per trajectory, >= 2.
     b : float, default=1.0
-        Rms turbulent field :math:`\delta B/B_0`, >= 0.
+        Rms turbulent field :math:`\delta B/B_0` [:math:`B_0`], >= 0.
     model : {"isotropic", "slab", "palade2d", "composite"}, default="isotropic"
         Turbulence model of :func:`~crsbi.particles.turbulence.draw_waves`, with
         ``lambda_perp`` :math:`= \ell_0`.
     n_waves : int, default=256
         Plane waves per realisation.
     k_cutoff : float or None
-        Upper cut-off of :math:`k\ell_0`; ``None`` means :math:`\max(10, 2\pi\alpha)`.
+        Upper cut-off of :math:`k\ell_0` (dimensionless); ``None`` means
+        :math:`\max(10, 2\pi\alpha)`.
     steps_per_gyration : int, default=100
-        Time steps (= samples) per gyro-period in :math:`B_0`, >= 4.
+        Time steps (= samples) per gyro-period in :math:`B_0` (dimensionless), >= 4.
     energy : float, default=sqrt(2) - 1
-        Kinetic energy in :math:`mc^2` (default: :math:`p = mc`). Only sets the time step
+        Kinetic energy [:math:`mc^2`] (default: :math:`p = mc`). Only sets the time step
         and :math:`\ell_0` in simulator units; the stored trajectories depend on
         :math:`\alpha` alone.
     burn_in : int, default=0
@@ -268,7 +269,7 @@ def simulate_trajectory_row(theta: Any, *, random_state: Any = None, **config: A
     Parameters
     ----------
     theta : array-like of shape (2,)
-        Coupling :math:`\alpha` and rms turbulence :math:`b` (in :math:`B_0`).
+        Coupling :math:`\alpha` and rms turbulence :math:`b` [:math:`B_0`].
     random_state : None, int or numpy.random.Generator
         Seed of the particle's field and initial direction.
     **config
@@ -332,7 +333,8 @@ def make_trajectory_dataset(
     length : int, default=1024
         Samples per trajectory, >= 2.
     b, model, n_waves, k_cutoff, steps_per_gyration, burn_in
-        See :func:`simulate_trajectories`.
+        See :func:`simulate_trajectories` (``b`` [:math:`B_0`]; ``k_cutoff`` and
+        ``steps_per_gyration`` dimensionless).
     chunk_size : int, default=32
         Particles per stored chunk.
     n_jobs : int or None

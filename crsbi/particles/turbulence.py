@@ -128,9 +128,9 @@ class WaveSet:
     wavevector : ndarray of shape (n_realisations, n_waves, 3)
         Wave vectors :math:`\mathbf k_{rj}`, in :math:`1/\rho_{L0}`.
     amplitude : ndarray of shape (n_realisations, n_waves, 3)
-        Amplitude (polarisation) vectors :math:`\mathbf e_{rj}`, in :math:`B_0`.
+        Amplitude (polarisation) vectors :math:`\mathbf e_{rj}` [:math:`B_0`].
     phase : ndarray of shape (n_realisations, n_waves)
-        Phases :math:`\alpha_{rj}` in radians, in :math:`[0, 2\pi)`.
+        Phases :math:`\alpha_{rj}` [rad], in :math:`[0, 2\pi)`.
     model : str
         Name of the turbulence model that drew the waves.
 
@@ -391,20 +391,20 @@ def draw_waves(
     model : {"palade2d", "slab", "isotropic", "composite"}, default="palade2d"
         Turbulence model.
     b : float, default=0.5
-        Rms turbulent field :math:`\sqrt{\langle|\mathbf b|^2\rangle}`, in :math:`B_0`, >= 0.
+        Rms turbulent field :math:`\sqrt{\langle|\mathbf b|^2\rangle}` [:math:`B_0`], >= 0.
     lambda_perp : float, default=1.0
         Perpendicular bend-over scale :math:`\lambda_\perp` (``"palade2d"``, 2D part of
-        ``"composite"``) or the bend-over scale :math:`L` of ``"isotropic"``, in
-        :math:`\rho_{L0}`, > 0.
+        ``"composite"``) or the bend-over scale :math:`L` of ``"isotropic"``
+        [:math:`\rho_{L0}`], > 0.
     lambda_par : float or None, default=None
         Parallel bend-over scale :math:`\lambda_\parallel` (``"palade2d"``, ``"slab"``,
-        ``"composite"``), in :math:`\rho_{L0}`, > 0; ``inf`` gives :math:`k_\parallel = 0`
+        ``"composite"``) [:math:`\rho_{L0}`], > 0; ``inf`` gives :math:`k_\parallel = 0`
         for ``"palade2d"``. ``None`` means ``10 * lambda_perp``.
     k_cutoff : float, default=10.0
         Dimensionless upper cut-off :math:`K` of :math:`k_\perp\lambda_\perp`,
         :math:`|k_\parallel|\lambda_\parallel` and :math:`kL`, > 0.
     spectral_index : float, default=5/3
-        Inertial-range index :math:`s` (Kolmogorov 5/3), > 1.
+        Inertial-range index :math:`s` (dimensionless; Kolmogorov 5/3), > 1.
     energy_range_index : float, default=3.0
         Low-:math:`k_\perp` index :math:`q` of ``"palade2d"``, >= 0.
     slab_fraction : float, default=0.2
@@ -488,7 +488,7 @@ def evaluate_field(waves: WaveSet, positions: Any, *, chunk_size: int = 2**22) -
     waves : WaveSet
         The waves of ``n_realisations`` fields.
     positions : array-like of shape (n_points, 3) or (n_realisations, n_points, 3)
-        Positions in :math:`\rho_{L0}`; a 2-D array is used for every realisation.
+        Positions [:math:`\rho_{L0}`]; a 2-D array is used for every realisation.
     chunk_size : int, default=2**22
         Largest number of (point, wave) pairs evaluated at once per realisation batch, to
         bound memory.
@@ -496,7 +496,7 @@ def evaluate_field(waves: WaveSet, positions: Any, *, chunk_size: int = 2**22) -
     Returns
     -------
     ndarray of shape (n_realisations, n_points, 3)
-        :math:`\mathbf b` in :math:`B_0` (the mean field :math:`B_0\hat{\mathbf z}` is not
+        :math:`\mathbf b` [:math:`B_0`] (the mean field :math:`B_0\hat{\mathbf z}` is not
         included).
 
     Examples
@@ -543,11 +543,11 @@ def slab_correlation_length(
     Parameters
     ----------
     lambda_par : float
-        Slab bend-over scale :math:`\lambda_\parallel`, > 0 (any length unit).
+        Slab bend-over scale :math:`\lambda_\parallel` [any length unit], > 0.
     k_cutoff : float, default=10.0
-        Cut-off :math:`K` of :math:`|k|\lambda_\parallel`; ``inf`` for none.
+        Cut-off :math:`K` of :math:`|k|\lambda_\parallel` (dimensionless); ``inf`` for none.
     spectral_index : float, default=5/3
-        Index :math:`s`, > 1.
+        Index :math:`s` (dimensionless), > 1.
 
     Returns
     -------

@@ -211,7 +211,8 @@ def events_to_maps(
     n_maps : int, optional
         Number of maps (required with ``map_index``).
     nside, n_channels, lg_e_min, channel_width, energy_resolution
-        As in :func:`simulate_sky_maps`.
+        As in :func:`simulate_sky_maps` (``lg_e_min`` is lg(E_min / eV), ``channel_width``
+        in lg E [dex], ``energy_resolution`` dimensionless).
     exposure : None, {"uniform", "auger", "ta"}, GroundArray or numpy.ndarray, default=None
         Exposure of the experiment (see :func:`exposure_map`): events in pixels where it is
         zero (outside the field of view at this ``nside``, where simulated isotropic maps

@@ -32,17 +32,36 @@ __all__ = [
     "combined_exposure",
     "equatorial_to_galactic",
     "exposure_map",
+    "from_skycoord",
     "galactic_to_equatorial",
     "relative_exposure",
     "sommers_exposure",
+    "to_skycoord",
 ]
 
-#: Rotation from ICRS (J2000 equatorial) unit vectors to Galactic ones (Hipparcos, ESA 1997).
+#: Rotation from ICRS unit vectors to Galactic ones, ``galactic = _ICRS_TO_GALACTIC @ icrs``.
+#:
+#: Taken from astropy 8.0.2 once, so that the fast NumPy path agrees with
+#: ``SkyCoord(ra, dec, frame="icrs").galactic`` (tested to < 1e-6 deg, about 1e-12 deg in
+#: practice, by tests/uhecr/test_coordinates.py)::
+#:
+#:     from astropy.coordinates import SkyCoord
+#:     e = np.eye(3)
+#:     SkyCoord(x=e[0], y=e[1], z=e[2], frame="icrs",
+#:              representation_type="cartesian").galactic.cartesian.xyz.value
+#:
+#: (column ``j`` is the image of the ICRS axis ``j``). astropy defines the Galactic frame
+#: from FK4-B1950 (north Galactic pole RA 192.25, Dec 27.4 deg, l of the B1950 pole 123
+#: deg), carried to FK5-J2000 (pole 192.8594812065348, 27.12825118085622 deg, l of the
+#: celestial pole 122.9319185680026 deg), and reaches ICRS through the ICRS -> FK5 frame bias
+#: (~0.03 arcsec). The Hipparcos matrix (ESA 1997, vol. 1, sect. 1.5.3) used before treats
+#: ICRS as FK5-J2000 and rounds the pole: it differs from astropy by a rotation of
+#: 7.2e-6 deg (26 mas), of which the frame bias makes up most.
 _ICRS_TO_GALACTIC = np.array(
     [
-        [-0.0548755604162154, -0.8734370902348850, -0.4838350155487132],
-        [+0.4941094278755837, -0.4448296299600112, +0.7469822444972189],
-        [-0.8676661490190047, -0.1980763734312015, +0.4559837761750669],
+        [-0.05487565771259167, -0.873437051955616, -0.48383507361671546],
+        [+0.49410943719272715, -0.4448297212232953, +0.7469821839866676],
+        [-0.8676661375596582, -0.19807633727300056, +0.4559838136873017],
     ]
 )
 
@@ -68,53 +87,114 @@ def check_nside(nside: object, name: str = "nside", owner: str = "simulate_sky_m
 
 
 def _unit_vectors(lon_deg: np.ndarray, lat_deg: np.ndarray) -> np.ndarray:
-    lon, lat = np.radians(lon_deg), np.radians(lat_deg)
+    lon, lat = np.broadcast_arrays(np.radians(lon_deg), np.radians(lat_deg))
     return np.stack([np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)], axis=-1)
 
 
 def _angles(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     x, y, z = vectors[..., 0], vectors[..., 1], vectors[..., 2]
     lon = np.degrees(np.arctan2(y, x)) % 360.0
-    lat = np.degrees(np.arcsin(np.clip(z, -1.0, 1.0)))
+    lon = np.where(lon >= 360.0, 0.0, lon)  # -1e-17 % 360 rounds to 360.0
+    # arctan2 rather than arcsin(z): arcsin loses half the digits near the poles (an error
+    # of 1e-16 in z moves the latitude by up to 1e-6 deg there)
+    lat = np.degrees(np.arctan2(z, np.hypot(x, y)))
+    return lon[()], lat[()]
+
+
+def _check_directions(
+    lon_deg: object, lat_deg: object, names: tuple[str, str], owner: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Broadcast float arrays of finite longitudes and latitudes in [-90, 90] deg."""
+    try:
+        lon = np.asarray(lon_deg, dtype=float)
+        lat = np.asarray(lat_deg, dtype=float)
+        lon, lat = np.broadcast_arrays(lon, lat)
+    except (TypeError, ValueError) as error:
+        raise ValueError(
+            f"The {names[0]!r} and {names[1]!r} parameters of {owner} must be broadcastable "
+            f"arrays of angles [deg]. Got {lon_deg!r} and {lat_deg!r} ({error})."
+        ) from None
+    bad = ~np.isfinite(lon)
+    if bad.any():
+        raise ValueError(
+            f"The {names[0]!r} parameter of {owner} must hold finite angles [deg] (any value, "
+            f"taken modulo 360). Got {int(bad.sum())} NaN/inf values."
+        )
+    bad = ~np.isfinite(lat) | (np.abs(lat) > 90.0)
+    if bad.any():
+        raise ValueError(
+            f"The {names[1]!r} parameter of {owner} must hold finite angles in [-90, 90] deg. "
+            f"Got {int(bad.sum())} invalid values, e.g. {float(lat[bad][0])!r}."
+        )
     return lon, lat
 
 
+def _to_galactic(ra_deg: np.ndarray, dec_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _angles(_unit_vectors(ra_deg, dec_deg) @ _ICRS_TO_GALACTIC.T)
+
+
+def _to_equatorial(l_deg: np.ndarray, b_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return _angles(_unit_vectors(l_deg, b_deg) @ _ICRS_TO_GALACTIC)
+
+
 def equatorial_to_galactic(ra_deg: np.ndarray, dec_deg: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Convert J2000 equatorial coordinates to Galactic ones.
+    """Convert ICRS (J2000 equatorial) coordinates to Galactic ones.
+
+    A fixed rotation taken from astropy: the result agrees with
+    ``SkyCoord(ra_deg, dec_deg, unit="deg", frame="icrs").galactic`` to better than 1e-6
+    deg (about 1e-12 deg), without importing astropy. Use :func:`to_skycoord` and
+    :func:`from_skycoord` to exchange directions with astropy.
 
     Parameters
     ----------
     ra_deg, dec_deg : array_like
-        Right ascension and declination [deg], broadcastable.
+        Right ascension (any finite value, taken modulo 360) and declination in [-90, 90]
+        [deg], broadcastable.
 
     Returns
     -------
     l_deg, b_deg : numpy.ndarray
-        Galactic longitude in [0, 360) and latitude in [-90, 90] [deg].
+        Galactic longitude in [0, 360) [deg] and latitude in [-90, 90] [deg], of the
+        broadcast shape of the inputs (NumPy scalars for scalar inputs).
+
+    Raises
+    ------
+    ValueError
+        When the inputs do not broadcast, on NaN/inf, or a declination outside [-90, 90].
 
     Examples
     --------
     >>> from crsbi.uhecr.sky import equatorial_to_galactic
-    >>> l, b = equatorial_to_galactic(201.365, -43.019)  # Centaurus A
-    >>> round(float(l), 1), round(float(b), 1)
-    (309.5, 19.4)
+    >>> l, b = equatorial_to_galactic(201.365063, -43.019112)  # Centaurus A (NGC 5128)
+    >>> round(float(l), 3), round(float(b), 3)
+    (309.516, 19.417)
     """
-    vec = _unit_vectors(np.asarray(ra_deg, float), np.asarray(dec_deg, float))
-    return _angles(vec @ _ICRS_TO_GALACTIC.T)
+    ra, dec = _check_directions(ra_deg, dec_deg, ("ra_deg", "dec_deg"), "equatorial_to_galactic")
+    return _to_galactic(ra, dec)
 
 
 def galactic_to_equatorial(l_deg: np.ndarray, b_deg: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Convert Galactic coordinates to J2000 equatorial ones.
+    """Convert Galactic coordinates to ICRS (J2000 equatorial) ones.
+
+    The inverse of :func:`equatorial_to_galactic`; agrees with
+    ``SkyCoord(l_deg, b_deg, unit="deg", frame="galactic").icrs`` to better than 1e-6 deg.
 
     Parameters
     ----------
     l_deg, b_deg : array_like
-        Galactic longitude and latitude [deg], broadcastable.
+        Galactic longitude (any finite value, taken modulo 360) and latitude in [-90, 90]
+        [deg], broadcastable.
 
     Returns
     -------
     ra_deg, dec_deg : numpy.ndarray
-        Right ascension in [0, 360) and declination [deg].
+        Right ascension in [0, 360) [deg] and declination in [-90, 90] [deg], of the
+        broadcast shape of the inputs (NumPy scalars for scalar inputs).
+
+    Raises
+    ------
+    ValueError
+        When the inputs do not broadcast, on NaN/inf, or a latitude outside [-90, 90].
 
     Examples
     --------
@@ -123,8 +203,106 @@ def galactic_to_equatorial(l_deg: np.ndarray, b_deg: np.ndarray) -> tuple[np.nda
     >>> round(float(ra), 2), round(float(dec), 2)
     (192.86, 27.13)
     """
-    vec = _unit_vectors(np.asarray(l_deg, float), np.asarray(b_deg, float))
-    return _angles(vec @ _ICRS_TO_GALACTIC)
+    lon, lat = _check_directions(l_deg, b_deg, ("l_deg", "b_deg"), "galactic_to_equatorial")
+    return _to_equatorial(lon, lat)
+
+
+_FRAMES = ("galactic", "icrs")
+
+
+def _check_frame(frame: object, owner: str) -> str:
+    if not isinstance(frame, str) or frame.lower() not in _FRAMES:
+        raise ValueError(
+            f"The 'frame' parameter of {owner} must be 'galactic' or 'icrs'. Got {frame!r}."
+        )
+    return frame.lower()
+
+
+def to_skycoord(lon_deg: np.ndarray, lat_deg: np.ndarray, frame: str = "galactic") -> object:
+    """Directions as an :class:`astropy.coordinates.SkyCoord` (astropy imported lazily).
+
+    Parameters
+    ----------
+    lon_deg, lat_deg : array_like
+        Longitude and latitude [deg], broadcastable: Galactic ``l, b`` for
+        ``frame="galactic"``, right ascension and declination for ``frame="icrs"``. The
+        latitude must lie in [-90, 90] deg.
+    frame : {"galactic", "icrs"}, default="galactic"
+        Frame of the coordinates (the maps and sources of :mod:`crsbi.uhecr` are Galactic).
+
+    Returns
+    -------
+    astropy.coordinates.SkyCoord
+        The directions, of the broadcast shape of the inputs; e.g. ``.icrs`` converts them
+        and ``.separation(other)`` measures angles [deg via ``.deg``].
+
+    Raises
+    ------
+    ValueError
+        On an unknown ``frame``, NaN/inf or a latitude outside [-90, 90] deg.
+
+    Examples
+    --------
+    >>> from crsbi.uhecr.sky import SOURCES, to_skycoord
+    >>> cen_a = to_skycoord(SOURCES["CenA"].l_deg, SOURCES["CenA"].b_deg)
+    >>> round(float(cen_a.icrs.ra.deg), 2), round(float(cen_a.icrs.dec.deg), 2)
+    (201.37, -43.02)
+    """
+    from astropy.coordinates import SkyCoord
+
+    frame = _check_frame(frame, "to_skycoord")
+    names = ("l_deg", "b_deg") if frame == "galactic" else ("ra_deg", "dec_deg")
+    lon, lat = _check_directions(lon_deg, lat_deg, names, "to_skycoord")
+    return SkyCoord(lon, lat, unit="deg", frame=frame)
+
+
+def from_skycoord(coord: object, frame: str = "galactic") -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude [deg] of a :class:`astropy.coordinates.SkyCoord` in ``frame``.
+
+    The coordinates are converted by astropy itself, so any frame it knows (FK5, FK4,
+    AltAz with an obstime and location, ...) is accepted.
+
+    Parameters
+    ----------
+    coord : astropy.coordinates.SkyCoord or astropy coordinate frame
+        Directions in any celestial frame.
+    frame : {"galactic", "icrs"}, default="galactic"
+        Frame of the returned angles.
+
+    Returns
+    -------
+    lon_deg, lat_deg : numpy.ndarray of float64
+        Galactic ``l`` in [0, 360) and ``b`` in [-90, 90] [deg] (``frame="galactic"``), or
+        right ascension and declination [deg] (``frame="icrs"``); shape of ``coord``.
+
+    Raises
+    ------
+    TypeError
+        When ``coord`` is not an astropy coordinate.
+    ValueError
+        On an unknown ``frame``.
+
+    Examples
+    --------
+    >>> from astropy.coordinates import SkyCoord
+    >>> from crsbi.uhecr.sky import from_skycoord
+    >>> l, b = from_skycoord(SkyCoord(201.365063, -43.019112, unit="deg"))  # Cen A, ICRS
+    >>> round(float(l), 2), round(float(b), 2)
+    (309.52, 19.42)
+    """
+    from astropy.coordinates import BaseCoordinateFrame, SkyCoord
+
+    frame = _check_frame(frame, "from_skycoord")
+    if not isinstance(coord, SkyCoord | BaseCoordinateFrame):
+        raise TypeError(
+            "The 'coord' parameter of from_skycoord must be an astropy SkyCoord or coordinate "
+            f"frame. Got {type(coord).__name__} instead."
+        )
+    moved = coord.transform_to(frame)
+    spherical = moved.spherical
+    lon = np.asarray(spherical.lon.to_value("deg"), dtype=float) % 360.0
+    lat = np.asarray(spherical.lat.to_value("deg"), dtype=float)
+    return np.where(lon >= 360.0, 0.0, lon)[()], lat[()]
 
 
 @dataclass(frozen=True)
@@ -289,7 +467,7 @@ def relative_exposure(kind: object, l_deg: np.ndarray, b_deg: np.ndarray) -> np.
         nside = healpy.npix2nside(values.size)
         pix = healpy.ang2pix(nside, l_deg, b_deg, nest=True, lonlat=True)
         return values[pix] / values.max()
-    _, dec = galactic_to_equatorial(l_deg, b_deg)
+    _, dec = _to_equatorial(l_deg, b_deg)
     omega = sommers_exposure(dec, model.latitude_deg, model.max_zenith_deg)
     return omega / _sommers_max(model)
 

@@ -71,6 +71,10 @@ class Source:
         Distance [Mpc]; selects the propagated spectrum of the ``"kalashev2019"`` composition
         (tabulated for 0.5 .. 25 Mpc).
 
+    See Also
+    --------
+    Source.from_skycoord : a source at an astropy ``SkyCoord`` (any frame).
+
     Examples
     --------
     >>> from crsbi.uhecr.sky import Source
@@ -90,6 +94,76 @@ class Source:
             raise ValueError(f"Source l_deg must be finite. Got {self.l_deg!r}.")
         if not float(self.distance_mpc) > 0:
             raise ValueError(f"Source distance_mpc must be > 0. Got {self.distance_mpc!r}.")
+
+    @classmethod
+    def from_skycoord(cls, name: str, coord: object, distance_mpc: float) -> Source:
+        """Make a source at the direction of an astropy ``SkyCoord`` (astropy imported lazily).
+
+        Parameters
+        ----------
+        name : str
+            Label.
+        coord : astropy.coordinates.SkyCoord
+            One direction in any celestial frame (e.g. ICRS ``ra, dec``); converted to
+            Galactic ``l, b`` by astropy.
+        distance_mpc : float
+            Distance [Mpc].
+
+        Returns
+        -------
+        Source
+            With ``l_deg, b_deg`` the Galactic coordinates of ``coord`` [deg].
+
+        Raises
+        ------
+        TypeError
+            When ``coord`` is not an astropy coordinate.
+        ValueError
+            When ``coord`` holds more than one direction.
+
+        Examples
+        --------
+        >>> from astropy.coordinates import SkyCoord
+        >>> from crsbi.uhecr.sky import Source
+        >>> cen_a = SkyCoord(201.365063, -43.019112, unit="deg", frame="icrs")  # NGC 5128
+        >>> src = Source.from_skycoord("CenA", cen_a, distance_mpc=3.5)
+        >>> round(src.l_deg, 2), round(src.b_deg, 2)
+        (309.52, 19.42)
+        """
+        from crsbi.uhecr._exposure import from_skycoord
+
+        l_deg, b_deg = from_skycoord(coord, frame="galactic")
+        if np.ndim(l_deg) != 0:
+            raise ValueError(
+                "Source.from_skycoord needs a single direction. Got a SkyCoord of shape "
+                f"{np.shape(l_deg)}."
+            )
+        return cls(name, float(l_deg), float(b_deg), distance_mpc)
+
+    def to_skycoord(self, frame: str = "galactic") -> object:
+        """Return the source direction as an astropy ``SkyCoord`` (astropy imported lazily).
+
+        Parameters
+        ----------
+        frame : {"galactic", "icrs"}, default="galactic"
+            Frame of the returned coordinate.
+
+        Returns
+        -------
+        astropy.coordinates.SkyCoord
+            A scalar coordinate at ``(l_deg, b_deg)`` [deg], converted to ``frame``.
+
+        Examples
+        --------
+        >>> from crsbi.uhecr.sky import SOURCES
+        >>> icrs = SOURCES["CenA"].to_skycoord("icrs")
+        >>> round(float(icrs.ra.deg), 2), round(float(icrs.dec.deg), 2)
+        (201.37, -43.02)
+        """
+        from crsbi.uhecr._exposure import _check_frame, to_skycoord
+
+        frame = _check_frame(frame, "Source.to_skycoord")
+        return to_skycoord(self.l_deg, self.b_deg, frame="galactic").transform_to(frame)
 
 
 #: The five nearby candidate sources of Kalashev, Pshirkov & Zotov (2020), Galactic coordinates.
@@ -144,9 +218,9 @@ class CompositionTable:
     Attributes
     ----------
     lg_energy : numpy.ndarray, shape (n_energies,)
-        Bin centres, lg(E / eV), equally spaced by ``lg_step``.
+        Bin centres, lg(E / eV) [dimensionless; E in eV], equally spaced by ``lg_step``.
     lg_step : float
-        Bin width in lg E.
+        Bin width in lg E [dex].
     mass_numbers, charges : numpy.ndarray of int, shape (n_species,)
         Species.
     counts : numpy.ndarray, shape (n_energies, n_species)
@@ -192,10 +266,10 @@ class PowerLawComposition:
     Parameters
     ----------
     spectral_index : float, default=2.0
-        Spectral index at Earth.
+        Spectral index at Earth (dimensionless).
     lg_rigidity_cutoff : float, default=19.0
-        lg(R_cut / V), so the cut-off energy is ``Z * 10**19.0 eV`` (10 EeV for protons,
-        260 EeV for iron).
+        lg(R_cut / V) [dimensionless; R_cut in V], so the cut-off energy is
+        ``Z * 10**19.0 eV`` (10 EeV for protons, 260 EeV for iron).
     species : tuple of (A, Z, fraction), default=p, He, N, Si, Fe
         Mass number, charge and weight of each species; the defaults (0.2, 0.2, 0.3, 0.2,
         0.1) are a toy mixture, heavy above 56 EeV as Auger's composition fits suggest.
@@ -295,9 +369,9 @@ def sample_von_mises_fisher(
     Parameters
     ----------
     mean : numpy.ndarray, shape (n, 3)
-        Unit mean directions.
+        Unit mean directions (dimensionless Cartesian vectors).
     kappa : numpy.ndarray, shape (n,)
-        Concentrations (>= 0); for large ``kappa`` the angular spread per axis is
+        Concentrations [1/rad^2] (>= 0); for large ``kappa`` the angular spread per axis is
         ``1 / sqrt(kappa)`` radians; ``kappa = 0`` is isotropic, ``inf`` returns ``mean``.
     rng : numpy.random.Generator
         Random generator.

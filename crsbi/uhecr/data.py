@@ -87,6 +87,36 @@ class AugerEvents:
     def __len__(self) -> int:
         return int(self.energy_eev.size)
 
+    def to_skycoord(self, frame: str = "icrs") -> object:
+        """Arrival directions as an astropy ``SkyCoord`` (astropy imported lazily).
+
+        Built from the measured ``ra_deg, dec_deg`` (ICRS) and converted by astropy.
+
+        Parameters
+        ----------
+        frame : {"icrs", "galactic"}, default="icrs"
+            Frame of the returned coordinates.
+
+        Returns
+        -------
+        astropy.coordinates.SkyCoord
+            Shape ``(n_events,)``.
+
+        Examples
+        --------
+        >>> from crsbi.uhecr import load_auger2022
+        >>> events = load_auger2022(min_energy_eev=56)
+        >>> coords = events.to_skycoord("galactic")
+        >>> from crsbi.uhecr.sky import to_skycoord
+        >>> ours = to_skycoord(events.l_deg, events.b_deg)  # NumPy conversion of load_auger2022
+        >>> bool(coords.separation(ours).deg.max() < 1e-6)
+        True
+        """
+        from crsbi.uhecr._exposure import _check_frame, to_skycoord
+
+        frame = _check_frame(frame, "AugerEvents.to_skycoord")
+        return to_skycoord(self.ra_deg, self.dec_deg, frame="icrs").transform_to(frame)
+
     def select(self, mask: np.ndarray) -> AugerEvents:
         """Return the events where the boolean ``mask`` of shape ``(n_events,)`` is True."""
         mask = np.asarray(mask, dtype=bool)

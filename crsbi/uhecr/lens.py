@@ -451,14 +451,14 @@ def build_lens(
         Turbulent component added to the regular field (one realisation drawn from
         ``random_state``).
     r_max_kpc : float or None
-        Galactocentric radius where tracks end; ``None``: the model's ``r_max_kpc``
+        Galactocentric radius where tracks end [kpc]; ``None``: the model's ``r_max_kpc``
         (20 kpc for JF12), or 20.
     step_max_kpc : float, default=0.05
         Largest step [kpc] (with turbulence: use <= coherence_kpc / 4).
     step_angle : float, default=0.05
         Largest gyration angle per step [rad].
     max_length_kpc : float, default=500
-        Path length after which a ray counts as trapped.
+        Path length after which a ray counts as trapped [kpc].
     cache_dir : str, Path or None
         Directory for the per-rigidity results (resumable); ``None``: no cache.
     random_state : None, int or numpy.random.Generator, default=0
@@ -607,8 +607,8 @@ class LensDeflection:
         Width of the source kernel in the extragalactic sky [deg] (default: the ray
         spacing).
     smearing_deg_eev : float, default=0.0
-        Extra von Mises-Fisher smearing of ``smearing_deg_eev * Z / E`` degrees, for a
-        turbulent field not in the lens.
+        Extra von Mises-Fisher smearing [deg EeV]: ``smearing_deg_eev * Z / E`` degrees at
+        energy ``E`` [EeV], for a turbulent field not in the lens.
 
     Examples
     --------

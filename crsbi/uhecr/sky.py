@@ -45,9 +45,11 @@ from crsbi.uhecr._exposure import (
     check_nside,
     equatorial_to_galactic,
     exposure_map,
+    from_skycoord,
     galactic_to_equatorial,
     relative_exposure,
     sommers_exposure,
+    to_skycoord,
 )
 from crsbi.uhecr._sources import (
     DEFAULT_DEFLECTION,
@@ -82,12 +84,14 @@ __all__ = [
     "equatorial_to_galactic",
     "events_to_maps",
     "exposure_map",
+    "from_skycoord",
     "galactic_to_equatorial",
     "relative_exposure",
     "sample_von_mises_fisher",
     "simulate_events",
     "simulate_sky_maps",
     "sommers_exposure",
+    "to_skycoord",
 ]
 
 _OWNER = "simulate_sky_maps"
@@ -331,9 +335,9 @@ def simulate_events(
     fraction : float, default=0.0
         Expected share of source events in [0, 1] (binomial number).
     lg_e_min : float, default=log10(56e18)
-        lg(E_min / eV), the cut on reconstructed energies.
+        lg(E_min / eV) [dimensionless; E_min in eV], the cut on reconstructed energies.
     energy_resolution : float, default=0.2
-        Relative energy resolution dE/E (log-normal).
+        Relative energy resolution dE/E (dimensionless, log-normal).
     exposure : {"uniform", "auger", "ta"}, GroundArray or numpy.ndarray, default="uniform"
         Exposure model.
     composition : {"kalashev2019", "mixed"}, PowerLawComposition or CompositionTable
@@ -341,7 +345,7 @@ def simulate_events(
     deflection : Deflection, callable or None, default=DEFAULT_DEFLECTION
         Galactic deflection of source events (``None``: straight lines).
     isotropic_index : float, default=5.1
-        Spectral index of the isotropic background.
+        Spectral index of the isotropic background (dimensionless).
     random_state : None, int or numpy.random.Generator
         Seed or generator.
 
@@ -440,13 +444,14 @@ def simulate_sky_maps(
     n_channels : int, default=15
         Energy channels; 1 gives plain count maps.
     lg_e_min : float, default=log10(56e18)
-        lg(E_min / eV): energy cut on reconstructed energies and lower edge of channel 0.
+        lg(E_min / eV) [dimensionless; E_min in eV]: energy cut on reconstructed energies
+        and lower edge of channel 0.
     channel_width : float, default=0.05
-        Channel width in lg E (15 channels of 0.05 span 56 .. 315 EeV).
+        Channel width in lg E [dex] (15 channels of 0.05 span 56 .. 315 EeV).
     energy_resolution : float, default=0.2
-        Relative energy resolution dE/E; ``sigma_lgE = energy_resolution / ln 10`` sets the
-        log-normal scatter of reconstructed energies and the Gaussian channel spreading
-        (0 gives exact energies and hard channel boundaries).
+        Relative energy resolution dE/E (dimensionless); ``sigma_lgE = energy_resolution /
+        ln 10`` sets the log-normal scatter of reconstructed energies and the Gaussian
+        channel spreading (0 gives exact energies and hard channel boundaries).
     exposure : {"uniform", "auger", "ta"}, GroundArray or numpy.ndarray, default="uniform"
         Exposure model (see :func:`exposure_map`); an array is a NESTED Galactic map.
     composition : {"kalashev2019", "mixed"}, PowerLawComposition or CompositionTable
@@ -462,7 +467,7 @@ def simulate_sky_maps(
         energy_eev, rng) -> (l_deg, b_deg)`` on arrays of shape (m,) that returns NaN for
         events that do not reach the Earth, or ``None`` for straight lines.
     isotropic_index : float, default=5.1
-        Spectral index of the isotropic background above ``E_min`` (> 1).
+        Spectral index of the isotropic background above ``E_min`` (dimensionless, > 1).
     random_state : None, int or numpy.random.Generator
         Seed or generator; the same seed gives the same maps.
     verbose : int, default=0

@@ -234,9 +234,9 @@ def tophat_zscores(
     maps : array-like of shape (n_maps, n_channels, npix) or (n_maps, npix)
         Count maps (NESTED); channels are summed.
     center : tuple of float or array-like of shape (n_centers, 2)
-        Disc centre(s) ``(lon, lat)`` in degrees, in the frame of the maps.
+        Disc centre(s) ``(lon, lat)`` [deg], in the frame of the maps.
     radii_deg : float or array-like of shape (n_radii,)
-        Disc radii in degrees, in (0, 180).
+        Disc radii [deg], in (0, 180).
     exposure : "uniform", str or array-like of shape (npix,)
         See :func:`resolve_exposure`.
 
@@ -638,9 +638,10 @@ class TopHatCountingTest(_MapTest):
     Parameters
     ----------
     center : None, (lon_deg, lat_deg), source name or Source, default=None
-        Disc centre in the frame of the maps; ``None`` fits it on source maps.
+        Disc centre ``(lon, lat)`` [deg] in the frame of the maps; ``None`` fits it on
+        source maps.
     radius_deg : None, float or sequence of float, default=None
-        Disc radius in degrees; ``None`` fits it; a sequence is scanned.
+        Disc radius [deg]; ``None`` fits it; a sequence is scanned.
     exposure : "uniform", str or array-like of shape (npix,), default="uniform"
         Exposure of the experiment (see :func:`resolve_exposure`), the one of the maps to
         test: the statistic compares the counts with the expectation from it, and the null
@@ -656,9 +657,10 @@ class TopHatCountingTest(_MapTest):
     classes_ : ndarray of shape (2,)
         Labels (isotropic, anisotropic).
     center_ : tuple of float
-        Disc centre (lon, lat) in degrees.
+        Disc centre (lon, lat) [deg]; when fitted, the centre of the deflected source
+        image in the training maps, not the source's catalogue position.
     radii_ : ndarray of shape (n_radii,)
-        Radius or scanned radii in degrees.
+        Radius or scanned radii [deg].
     n_features_in_ : int
         ``n_channels * npix`` of the maps seen in ``fit``.
     null_statistics_, threshold_, alpha_, n_events_
