@@ -1,20 +1,26 @@
 """Write ``docs/results.md``, the reproduction report, from ``benchmarks/results/<domain>/``.
 
-Each paper gets its headline figures (quoted from the paper), crsbi's latest benchmark
-tables (read verbatim from the result files, so the page always matches them), the command
-that produced them, the machine and date recorded by the benchmark, and the differences.
-Called by ``docs/conf.py`` at every build; the generated page is not committed.
+The page opens with one table of verdicts: every headline figure of the five papers, crsbi's
+figure that answers it and a PASS / FAIL / NOT COMPARABLE verdict against a stated target (the
+registry is ``benchmarks/headlines.py``). Then each paper gets its headline figures (quoted from
+the paper), crsbi's latest benchmark tables (read verbatim from the result files, so the page
+always matches them), the command that produced them, the machine and date recorded by the
+benchmark, and the differences. Called by ``docs/conf.py`` at every build; the generated page is
+not committed.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parent
-RESULTS = DOCS.parent / "benchmarks" / "results"
+BENCHMARKS = DOCS.parent / "benchmarks"
+RESULTS = BENCHMARKS / "results"
 FIGURES = DOCS / "results_figures"
 
 
@@ -344,17 +350,68 @@ def _table(results: Path, name: str, command: str) -> str:
     )
 
 
+def _headlines():
+    """``benchmarks/headlines.py``, imported by path."""
+    name = "crsbi_benchmark_headlines"
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, BENCHMARKS / "headlines.py")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # dataclasses look their module up while defining
+        spec.loader.exec_module(module)
+    return module
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def verdict_table() -> list[str]:
+    """Markdown lines of the verdict table: one row per registered headline of the five papers."""
+    headlines = _headlines()
+    rows = headlines.summary_rows()
+    counts = headlines.summary_line(
+        [row["verdict"].split(":")[0] for row in rows], label="Headline verdicts"
+    )
+    lines = [
+        "## Verdicts",
+        "",
+        "Every headline figure of the five papers, the crsbi figure that answers it (read from "
+        "the result file named in the row), the target it is judged against and the verdict. "
+        "Targets are set from the paper's figure with the stated tolerance, never from crsbi's "
+        "value; NOT COMPARABLE says why a comparison would mean nothing. Registry and "
+        "extraction: `benchmarks/headlines.py` (`python benchmarks/headlines.py` prints this "
+        "table).",
+        "",
+        f"**{counts}.**",
+        "",
+        "| paper | headline | paper figure | crsbi figure | target | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        verdict = row["verdict"]
+        verdict = f"**{verdict}**" if verdict == "PASS" else verdict
+        if row["note"]:
+            verdict += f"; {row['note']}"
+        headline = f"{row['headline']} (`{row['result']}`)"
+        cells = (row["paper"], headline, row["paper figure"], row["crsbi figure"], row["target"])
+        lines.append("| " + " | ".join(_cell(c) for c in (*cells, verdict)) + " |")
+    return [*lines, ""]
+
+
 def write_results_page() -> Path:
     """Write ``docs/results.md`` and copy the figures it shows; return the page path."""
     FIGURES.mkdir(exist_ok=True)
     parts = [
         "# Reproduction report",
         "",
-        "For each paper: its headline result, crsbi's latest figures (tables read from "
+        "First the verdicts: one row per headline figure of the five papers. Then for each "
+        "paper: its headline result, crsbi's latest figures (tables read from "
         "`benchmarks/results/<domain>/` when the site is built, so they always match the files), "
         "the command that produced them, the machine, and how crsbi's setting differs. Rerun one "
         "with `python benchmarks/<domain>/<name>.py`, or all with `make bench`.",
         "",
+        *verdict_table(),
     ]
     for paper in PAPERS:
         parts += [f"## {paper.title}", "", f"*{paper.reference}.* {paper.headline}", ""]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from crsbi.core.verdict import Target
 from crsbi.demos import DemoContext, register
 
 #: Toy classes: log-normal maps differing only in spectral slope (steeper = smoother, the
@@ -18,6 +19,10 @@ SLOPES = {"smooth (diffusive-like)": -4.0, "intermediate": -3.0, "rough (MHD-lik
     "classification",
     description="density maps -> log10 + equalise -> TransportClassifier, Table 2, saliency",
     order=40,
+    targets={
+        # 120 test maps: chance + 0.25 is > 5 binomial sd above chance
+        "test accuracy (chance 1/3)": Target.at_least(1 / 3 + 0.25, "chance + 0.25"),
+    },
 )
 def classification(context: DemoContext) -> dict[str, Any]:
     """Train a small CNN on toy density maps, report Table 2 and draw a saliency panel."""

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from crsbi.core.verdict import Target
 from crsbi.demos import DemoContext, register
 
 NOISE = 0.1
@@ -26,6 +27,16 @@ def _log_likelihood(theta: np.ndarray, x: np.ndarray) -> np.ndarray:
     "inference",
     description="Gaussian linear model: campaign, NPE posterior, calibration, emcee check",
     order=10,
+    targets={
+        # the exact posterior is known: a trained NPE's mean lands well inside one posterior sigma
+        "NPE mean error [post. sigma]": Target.at_most(0.5, "half a posterior sigma"),
+        # 4000 emcee draws: the mean is known to a small fraction of a posterior sigma
+        "emcee mean error [post. sigma]": Target.at_most(0.2, "MCMC sampling error"),
+        "NPE vs emcee C2ST (0.5 = same)": Target.at_most(0.6, "hard to tell apart"),
+        # 200 test simulations: binomial sd of a 90 % coverage is 0.021; +-2.4 sd
+        "90% HPD coverage (nominal 0.9)": Target.between(0.85, 0.95, "0.9 within 2.4 sd"),
+        "calibrated (alpha=0.01)": Target.equal(True, "SBC, TARP and HPD tests pass"),
+    },
 )
 def inference(context: DemoContext) -> dict[str, Any]:
     """Train NPE on a stored campaign and check it three independent ways."""
