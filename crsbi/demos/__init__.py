@@ -55,6 +55,7 @@ STEP_MODULES: tuple[str, ...] = (
     "crsbi.demos.classification",
     "crsbi.demos.anisotropy",
     "crsbi.demos.generative",
+    "crsbi.demos.real_data",
 )
 
 

@@ -29,6 +29,7 @@ __all__ = [
     "PredictiveCheck",
     "PropagationInverter",
     "SpectraLikelihood",
+    "SpectraPosterior",
     "SpectralRatioFeatures",
     "add_relative_noise",
     "as_spectra",
@@ -62,6 +63,7 @@ __all__ = [
     "predictive_bands",
     "prior_bounds",
     "ratio_features",
+    "read_measurement",
     "relative_shift",
     "sigma_fractions",
     "simulate_galactic",
@@ -126,6 +128,8 @@ _LAZY = {
     "add_relative_noise": "crsbi.propagation.preprocessing",
     "as_spectra": "crsbi.propagation.preprocessing",
     "ratio_features": "crsbi.propagation.preprocessing",
+    "SpectraPosterior": "crsbi.propagation.spectra_posterior",
+    "read_measurement": "crsbi.propagation.spectra_posterior",
 }
 
 __getattr__, __dir__ = lazy_exports(__name__, _LAZY)
