@@ -67,6 +67,7 @@ API_PACKAGES = [
     "crsbi.maps",
     "crsbi.particles",
     "crsbi.demos",
+    "crsbi.pretrained",
 ]
 
 

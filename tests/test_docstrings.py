@@ -16,6 +16,7 @@ PACKAGES = [
     "crsbi.maps",
     "crsbi.particles",
     "crsbi.demos",
+    "crsbi.pretrained",
 ]
 
 

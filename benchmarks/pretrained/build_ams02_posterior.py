@@ -3,7 +3,8 @@
 A :class:`crsbi.propagation.SpectraPosterior` (NPE, an ensemble of masked autoregressive
 flows on the whitened principal components of B/C) of the eight parameters ``D0, delta,
 eta, v_A, z_h, phi, log10_break_rigidity, break_delta``, with the source spectrum fixed at
-the B/C best fit of ``benchmarks/results/propagation/bench_galactic.json``: the setting of
+the B/C best fit of ``benchmarks/results/propagation/bench_galactic.json`` and ``phi`` in
+(0.2, 1.2) GV: the setting of
 round 1 of ``bench_inversion_ams02.py --model break --features pca``, whose emcee chain on
 the same likelihood and prior is the reference posterior here.
 
@@ -41,6 +42,9 @@ NAME = "ams02-bc-break"
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS = ROOT / "benchmarks" / "results" / "propagation"
 SOURCES = ("nu1", "nu2", "nu3", "log10_Rbr1", "log10_Rbr2")
+#: Prior box of the force-field potential [GV], as in bench_inversion_ams02 (whose emcee chain
+#: is the reference): the AMS-02 B/C alone hardly constrains phi, so its prior matters.
+PHI_BOUNDS = (0.2, 1.2)
 
 
 def best_fit_sources() -> dict[str, float]:
@@ -63,7 +67,7 @@ def emcee_reference() -> dict[str, dict[str, float]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n-simulations", type=int, default=30000)
+    parser.add_argument("--n-simulations", type=int, default=50000)
     parser.add_argument("--n-calibration", type=int, default=300)
     parser.add_argument("--n-ensemble", type=int, default=3)
     parser.add_argument("--n-jobs", type=int, default=2)
@@ -78,6 +82,7 @@ def main() -> None:
     posterior = SpectraPosterior(
         model="break",
         fixed=fixed,
+        bounds={"phi": PHI_BOUNDS},
         n_simulations=args.n_simulations,
         n_calibration=args.n_calibration,
         npe_params=npe_params,

@@ -20,6 +20,7 @@ __all__ = [
     "NeuralClassifier",
     "NeuralRegressor",
     "SimulationStatus",
+    "Target",
     "activation_layer",
     "atomic_write_bytes",
     "check_finite",
@@ -31,9 +32,11 @@ __all__ = [
     "consolidate_campaign",
     "data_dir",
     "data_file",
+    "evaluate",
     "import_arviz",
     "load",
     "load_campaign",
+    "load_config",
     "locate_data_dir",
     "plot_coverage",
     "plot_history",
@@ -51,6 +54,9 @@ __all__ = [
 
 # public name -> module that defines it (imported on first access)
 _LAZY = {
+    "load_config": "crsbi.core.config",
+    "evaluate": "crsbi.core.verdict",
+    "Target": "crsbi.core.verdict",
     "prediction_network": "crsbi.core.base",
     "BoxPrior": "crsbi.core.campaign",
     "Campaign": "crsbi.core.campaign",
