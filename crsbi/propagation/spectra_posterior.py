@@ -325,8 +325,9 @@ class SpectraPosterior(PersistenceMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n, len(likelihood_.names))
-            Fixed values filled in, logarithms undone (units of the likelihood).
+        ndarray of shape (n, n_full)
+            One column per name of ``likelihood_.names``: fixed values filled in,
+            logarithms undone (units of the likelihood).
 
         Examples
         --------
