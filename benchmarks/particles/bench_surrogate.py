@@ -43,6 +43,46 @@ CACHE = CACHE_DIR
 RESULTS = results_dir(__file__)  # benchmarks/results/<domain>/
 
 
+#: Columns of a DiffusionDatabase concatenated over its seeded campaigns.
+DATABASE_FIELDS = (
+    "X",
+    "d_perp",
+    "d_par",
+    "d_perp_err",
+    "exponent_perp",
+    "analytic",
+    "change_perp",
+    "n_steps_run",
+)
+
+
+def build_database(
+    tag: str, n_simulations: int, seeds, *, n_jobs: int, verbose: int = 1, **config
+) -> DiffusionDatabase:
+    """The campaigns of ``seeds`` (built or resumed under ``CACHE / tag``), concatenated.
+
+    Also used by ``benchmarks/pretrained/build_diffusion_surrogate.py``.
+    """
+    parts = [
+        make_diffusion_database(
+            CACHE / (tag if seed == 0 else f"{tag}_seed{seed}"),
+            n_simulations,
+            n_jobs=n_jobs,
+            random_state=seed,
+            verbose=verbose,
+            **config,
+        )
+        for seed in seeds
+    ]
+    return DiffusionDatabase(
+        **{
+            name: np.concatenate([getattr(part, name) for part in parts])
+            for name in DATABASE_FIELDS
+        },
+        config=parts[0].config,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-simulations", type=int, default=2000)
@@ -84,32 +124,7 @@ def main() -> None:
         f"_x{args.max_steps_factor}" + ("" if args.backend == "numba" else f"_{args.backend}")
     )
     start = time.perf_counter()
-    parts = [
-        make_diffusion_database(
-            CACHE / (tag if seed == 0 else f"{tag}_seed{seed}"),
-            args.n_simulations,
-            n_jobs=args.n_jobs,
-            random_state=seed,
-            **config,
-        )
-        for seed in args.seeds
-    ]
-    db = DiffusionDatabase(
-        **{
-            name: np.concatenate([getattr(part, name) for part in parts])
-            for name in (
-                "X",
-                "d_perp",
-                "d_par",
-                "d_perp_err",
-                "exponent_perp",
-                "analytic",
-                "change_perp",
-                "n_steps_run",
-            )
-        },
-        config=parts[0].config,
-    )
+    db = build_database(tag, args.n_simulations, args.seeds, n_jobs=args.n_jobs, **config)
     build_s = time.perf_counter() - start
 
     # seconds per simulated coefficient at the database settings, measured now

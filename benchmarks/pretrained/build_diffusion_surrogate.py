@@ -83,31 +83,7 @@ N_HOLDOUT_SAMPLE = 40
 
 def database(n_jobs: int, verbose: int):
     """The benchmark's database: both campaigns (built or resumed), concatenated."""
-    parts = [
-        bench.make_diffusion_database(
-            bench.CACHE / (TAG if seed == 0 else f"{TAG}_seed{seed}"),
-            N_SIMULATIONS,
-            n_jobs=n_jobs,
-            random_state=seed,
-            verbose=verbose,
-            **CONFIG,
-        )
-        for seed in SEEDS
-    ]
-    fields = (
-        "X",
-        "d_perp",
-        "d_par",
-        "d_perp_err",
-        "exponent_perp",
-        "analytic",
-        "change_perp",
-        "n_steps_run",
-    )
-    return bench.DiffusionDatabase(
-        **{name: np.concatenate([getattr(part, name) for part in parts]) for name in fields},
-        config=parts[0].config,
-    )
+    return bench.build_database(TAG, N_SIMULATIONS, SEEDS, n_jobs=n_jobs, verbose=verbose, **CONFIG)
 
 
 def reference_points(model) -> np.ndarray:

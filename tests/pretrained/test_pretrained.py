@@ -107,16 +107,8 @@ def test_ams02_posterior_agrees_with_the_emcee_chain(ams02):
     a posterior that misses them by more than half an emcee standard deviation, or is
     twice too wide or narrow, fails.
     """
-    emcee = {
-        "D0": (6.333, 1.951),
-        "delta": (0.5442, 0.0216),
-        "eta": (-1.291, 0.5064),
-        "v_A": (25.11, 16.34),
-        "z_h": (14.12, 4.288),
-        "phi": (0.7674, 0.2819),
-        "log10_break_rigidity": (1.991, 0.1384),
-        "break_delta": (0.1592, 0.02751),
-    }
+    from crsbi.demos.real_data import EMCEE as emcee
+
     draws = ams02.sample(4000, random_state=3)
     for i, name in enumerate(ams02.param_names_):
         mean, std = emcee[name]
