@@ -31,8 +31,8 @@ EMCEE = {
     order=100,
     targets={
         "time to a posterior [s]": Target.at_most(60.0, "the README's promise, on a CPU"),
-        "largest |NPE - emcee| mean [emcee sd]": Target.at_most(
-            0.5, "half a standard deviation of the emcee chain on the same likelihood"
+        "largest |corrected - emcee| mean [emcee sd]": Target.at_most(
+            0.25, "a quarter of the emcee chain's standard deviation (same likelihood)"
         ),
         "B/C points inside the 68 % predictive band": Target.at_least(
             0.68, "the model describes the data within their errors"
@@ -43,7 +43,11 @@ EMCEE = {
     },
 )
 def real_data(context: DemoContext) -> dict[str, Any]:
-    """Load AMS-02 B/C and the pretrained posterior, sample, plot, check the prediction."""
+    """Load AMS-02 B/C and the pretrained posterior, sample, plot, check the prediction.
+
+    The network's draws are corrected with the exact likelihood (``importance_sample``):
+    the raw amortised posterior is shown beside them, both against the emcee chain.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -55,8 +59,11 @@ def real_data(context: DemoContext) -> dict[str, Any]:
     start = time.perf_counter()
     bc = load_ams02("B/C")
     posterior = pretrained.load("ams02-bc-break")
-    draws = posterior.sample(4000, bc, random_state=context.random_state)
+    draws, ess = posterior.importance_sample(
+        2000, bc, n_proposals=4000, n_jobs=2, random_state=context.random_state
+    )
     seconds = time.perf_counter() - start
+    raw = posterior.sample(4000, bc, random_state=context.random_state)
     check = posterior.predictive(draws, n_draws=200, random_state=context.random_state)
     fig = plot_corner(draws, param_names=posterior.param_names_)
     corner = context.output_dir / "real_data_corner.png"
@@ -67,9 +74,13 @@ def real_data(context: DemoContext) -> dict[str, Any]:
     ax.figure.savefig(predictive, dpi=90, bbox_inches="tight")
     plt.close(ax.figure)
     names = posterior.param_names_
-    offsets = [
-        abs(draws[:, i].mean() - EMCEE[name][0]) / EMCEE[name][1] for i, name in enumerate(names)
-    ]
+
+    def largest_offset(sample: np.ndarray) -> float:
+        return max(
+            abs(sample[:, i].mean() - EMCEE[name][0]) / EMCEE[name][1]
+            for i, name in enumerate(names)
+        )
+
     delta = names.index("delta")
     rigidity = names.index("log10_break_rigidity")
     return {
@@ -77,7 +88,9 @@ def real_data(context: DemoContext) -> dict[str, Any]:
         "time to a posterior [s]": seconds,
         "delta (mean +- sd)": f"{draws[:, delta].mean():.3f} +- {draws[:, delta].std():.3f}",
         "break rigidity [GV] (median)": float(10 ** np.median(draws[:, rigidity])),
-        "largest |NPE - emcee| mean [emcee sd]": float(max(offsets)),
+        "importance-sampling ESS (of 4000 network draws)": ess,
+        "largest |network - emcee| mean [emcee sd]": float(largest_offset(raw)),
+        "largest |corrected - emcee| mean [emcee sd]": float(largest_offset(draws)),
         "B/C points inside the 68 % predictive band": float(check.coverage[0.68]),
         "chi^2 / point of the posterior median model": float(check.chi2_per_point),
         "plots": f"{corner.name}, {predictive.name}",

@@ -103,17 +103,24 @@ def test_ams02_class_and_parameters(ams02):
 def test_ams02_posterior_agrees_with_the_emcee_chain(ams02):
     """Same likelihood, prior and data as bench_inversion_ams02 --model break (emcee).
 
-    The means of the emcee chain (25000 x 24 steps, R-hat 1.01) are independent of the NPE;
-    a posterior that misses them by more than half an emcee standard deviation, or is
-    twice too wide or narrow, fails.
+    The emcee chain (25000 x 24 steps, R-hat 1.01) is independent of the network. The raw
+    network posterior is an amortised approximation (its card: means within 0.6 emcee sd);
+    a posterior a full sd off, or twice too wide or narrow, fails. Corrected with the exact
+    likelihood (``importance_sample``), it must match: over seeds 0-2 the means were within
+    0.10 sd and the widths 0.94-1.17 of emcee's (ESS ~700 of 4000 proposals: Monte Carlo
+    error of a mean ~0.04 sd).
     """
     from crsbi.demos.real_data import EMCEE as emcee
 
     draws = ams02.sample(4000, random_state=3)
+    corrected, ess = ams02.importance_sample(2000, n_proposals=4000, random_state=3)
+    assert ess > 200
     for i, name in enumerate(ams02.param_names_):
         mean, std = emcee[name]
-        assert abs(draws[:, i].mean() - mean) < 0.5 * std, name
+        assert abs(draws[:, i].mean() - mean) < 1.0 * std, name
         assert 0.5 < draws[:, i].std() / std < 2.0, name
+        assert abs(corrected[:, i].mean() - mean) < 0.25 * std, name
+        assert 0.75 < corrected[:, i].std() / std < 1.35, name
 
 
 def test_ams02_posterior_predicts_the_measured_bc(ams02):

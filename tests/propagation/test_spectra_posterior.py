@@ -141,3 +141,36 @@ def test_inference_data_has_the_parameters(fitted):
     idata = fitted.to_inference_data(n_samples=100, random_state=0)
     assert list(idata.posterior.data_vars) == ["D0", "delta"]
     assert idata.posterior["D0"].shape == (1, 100)
+
+
+def test_importance_sampling_gives_the_exact_posterior(fitted):
+    """Corrected with the exact likelihood, the draws match the Laplace (Fisher) posterior.
+
+    Noise-free data at the truth, a posterior ~1 % of the prior box wide: the exact
+    posterior is the Gaussian with the inverse Fisher matrix of the Gaussian likelihood
+    (Jacobian by central differences), independent of the network. The network alone
+    (400 simulations) is 4-8x too wide in D0 and 3x in delta. Over seeds 0-2 the corrected
+    widths were 0.096-0.099 (D0) and 0.010-0.011 (delta), Fisher 0.097 and 0.0102, the
+    means within 0.11 sd of the truth, ESS 99-198 of 4000 (Monte Carlo error of a width
+    ~7 %, of a mean ~0.1 sd).
+    """
+    truth = np.array([5.0, 0.45])
+
+    def model(theta: np.ndarray) -> np.ndarray:
+        return fitted.likelihood_.predict(fitted.full_parameters(theta[None])[0])
+
+    jacobian = np.column_stack(
+        [
+            (model(truth + step) - model(truth - step)) / (2 * step.sum())
+            for step in (np.array([5e-3, 0.0]), np.array([0.0, 5e-4]))
+        ]
+    )
+    fisher = jacobian.T @ (jacobian / fitted.likelihood_.error[:, None] ** 2)
+    laplace_sd = np.sqrt(np.diag(np.linalg.inv(fisher)))
+    observed = model(truth)
+    corrected, ess = fitted.importance_sample(1000, observed, n_proposals=4000, random_state=0)
+    assert ess > 40
+    np.testing.assert_allclose(corrected.std(axis=0), laplace_sd, rtol=0.3)
+    assert np.all(np.abs(corrected.mean(axis=0) - truth) < 0.5 * laplace_sd)
+    with pytest.raises(ValueError, match="n_proposals"):
+        fitted.importance_sample(10, observed, n_proposals=0)
