@@ -26,6 +26,7 @@ def test_quickstart_is_ten_lines():
     assert len(code) <= 10
 
 
+@pytest.mark.slow
 def test_quickstart_runs_under_a_minute(tmp_path, monkeypatch, capsys):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -79,6 +79,7 @@ def test_edge_fraction_counts_only_cut_edges(rng):
     assert np.all(edge_fraction(inside, 0.0, 1.0) == 0.0)
 
 
+@pytest.mark.slow
 def test_second_round_in_the_box_recovers_the_analytic_posterior(rng):
     """x = theta + N(0, s^2) with a wide flat prior: the posterior of x_o is N(x_o, s^2).
 

@@ -68,6 +68,7 @@ def test_same_seed_same_samples(fitted):
     assert isinstance(fitted.score(gyrating(8, seed=3)), float)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("representation", "stride", "vz_tolerance"),
     [("cartesian", 1, 0.25), ("angles", 1, 0.06), ("cartesian", 2, 0.25)],

@@ -44,6 +44,7 @@ def test_learns_a_four_decade_coefficient_in_log_space(data):
     assert model.score(X[1000:], y[1000:]) > 0.99
 
 
+@pytest.mark.slow
 def test_exact_zero_points_use_asinh(data):
     X, y = data
     X0 = X[:60].copy()
@@ -59,6 +60,7 @@ def test_exact_zero_points_use_asinh(data):
     assert np.median(np.abs(zero_pred)) < 0.05 * model.target_scale_
 
 
+@pytest.mark.slow
 def test_ensemble_spread_grows_outside_the_training_box(data):
     X, y = data
     # 100 epochs suffice: the spread ratio below is ~19 with 100 or 300 epochs

@@ -52,6 +52,7 @@ def test_surrogate_simulator_matches_the_truth_it_learned(simulator):
         SurrogateSimulator(simulator.surrogate, [-1.0])
 
 
+@pytest.mark.slow
 def test_npe_on_the_surrogate_is_calibrated_and_informative(simulator):
     rng = np.random.default_rng(1)
     # simulations through the surrogate cost microseconds: train on plenty

@@ -100,6 +100,7 @@ def test_ams02_class_and_parameters(ams02):
     ]
 
 
+@pytest.mark.slow
 def test_ams02_posterior_agrees_with_the_emcee_chain(ams02):
     """Same likelihood, prior and data as bench_inversion_ams02 --model break (emcee).
 

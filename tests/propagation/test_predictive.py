@@ -8,6 +8,7 @@ from crsbi.propagation.predictive import posterior_predictive
 THETA = np.array([5.0, 0.45, 1.0, 20.0, 5.0, 1.5, 2.35, 2.2, 3.5, 5.5])
 
 
+@pytest.mark.slow
 def test_coverage_is_calibrated_when_model_and_errors_are_right():
     # Data drawn from the model at the true parameters with the likelihood's own noise: each
     # independent point lies in the central replicated-data band with probability = level.

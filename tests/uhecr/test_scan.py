@@ -126,6 +126,7 @@ def test_lima_of_fixed_window_is_standard_normal(seed):
 SMALL = dict(grid_nside=8, radii_deg=[6.0, 12.0, 20.0], energy_thresholds=[32.0, 45.0, 60.0])
 
 
+@pytest.mark.slow
 def test_post_trial_is_calibrated_on_isotropic_data():
     """Maxima of isotropic data sets follow the distribution of the scan's own mocks.
 
