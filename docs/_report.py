@@ -59,6 +59,7 @@ PAPERS: tuple[Paper, ...] = (
                 "--n-steps 8000 --max-steps-factor 1 --backend numba-f32 --tag _fixed8x",
             ),
             ("bench_convergence", "python benchmarks/particles/bench_convergence.py"),
+            ("bench_surrogate_speed", "python benchmarks/particles/bench_surrogate_speed.py"),
             ("bench_particles", "python benchmarks/particles/bench_particles.py"),
             ("transport_theory", "python benchmarks/particles/bench_transport_theory.py"),
         ),

@@ -22,6 +22,7 @@ progress, persistence) is here, once.
 
 from __future__ import annotations
 
+import collections
 import copy
 import itertools
 import math
@@ -47,6 +48,17 @@ __all__ = ["BaseNeuralEstimator", "prediction_network"]
 #: Number of samples pushed through the network at once at prediction time.
 PREDICT_BATCH_SIZE = 4096
 
+#: The same for ``precision="float32"`` (larger blocks amortise the per-call overhead).
+FAST_PREDICT_BATCH_SIZE = 32768
+
+#: float32 twins for ``precision="float32"`` (same keys and values as the float64 ones).
+_FLOAT32_TWINS: weakref.WeakKeyDictionary[nn.Module, tuple[tuple, nn.Module]] = (
+    weakref.WeakKeyDictionary()
+)
+
+#: Precisions a network can be evaluated in at prediction time.
+PRECISIONS = ("float64", "float32")
+
 #: float64 twins of trained networks, keyed by the trained network itself (weakly, so an
 #: entry dies with its network and nothing of it is pickled with an estimator). Each value
 #: is ``(fingerprint, twin)``; ``twin`` is ``None`` for a network that cannot run in float64.
@@ -68,7 +80,9 @@ def _fingerprint(module: nn.Module) -> tuple:
     )
 
 
-def prediction_network(module: nn.Module, device: str | torch.device) -> nn.Module:
+def prediction_network(
+    module: nn.Module, device: str | torch.device, precision: str = "float64"
+) -> nn.Module:
     """Return the network to evaluate at prediction time: a float64 twin of ``module``.
 
     Float32 results of a network depend on the batch it is evaluated in: BLAS and
@@ -89,12 +103,16 @@ def prediction_network(module: nn.Module, device: str | torch.device) -> nn.Modu
         The trained network.
     device : str or torch.device
         Device ``module`` lives on.
+    precision : {"float64", "float32"}, default="float64"
+        ``"float32"`` returns a float32 twin instead (same fast activations, cached the
+        same way): 2-3x faster on the CPU, with outputs that depend on the batch at the
+        1e-7 relative level.
 
     Returns
     -------
     torch.nn.Module
-        The float64 twin, or ``module`` itself on MPS and for networks that failed to run
-        in float64 before (see :meth:`BaseNeuralEstimator._forward`).
+        The float64 (or float32) twin, or ``module`` itself on MPS and for networks that
+        failed to run in float64 before (see :meth:`BaseNeuralEstimator._forward`).
 
     Examples
     --------
@@ -109,9 +127,18 @@ def prediction_network(module: nn.Module, device: str | torch.device) -> nn.Modu
     >>> prediction_network(net, "cpu") is twin
     False
     """
+    check_option(precision, "precision", "prediction_network", PRECISIONS)
+    fingerprint = _fingerprint(module)
+    if precision == "float32":
+        cached32 = _FLOAT32_TWINS.get(module)
+        if cached32 is not None and cached32[0] == fingerprint:
+            return cached32[1]
+        twin = copy.deepcopy(module).to(torch.float32).eval().requires_grad_(False)
+        _fast_activations(twin)
+        _FLOAT32_TWINS[module] = (fingerprint, twin)
+        return twin
     if torch.device(device).type == "mps":
         return module
-    fingerprint = _fingerprint(module)
     cached = _FLOAT64_TWINS.get(module)
     if cached is not None and cached[0] == fingerprint:
         return module if cached[1] is None else cached[1]
@@ -134,13 +161,47 @@ class _SigmoidTanh(nn.Module):
         return torch.sigmoid(x * 2.0).mul_(2.0).sub_(1.0)
 
 
-def _fast_activations(module: nn.Module) -> None:
-    """Replace every ``nn.Tanh`` of ``module`` by :class:`_SigmoidTanh`, in place."""
-    for name, child in module.named_children():
+class _PrescaledSigmoidTanh(nn.Module):
+    """``2 sigmoid(y) - 1`` computed in place, for ``y = 2 x`` made by the layer before.
+
+    Used in an ``nn.Sequential`` right after an ``nn.Linear`` whose weights and bias were
+    doubled: doubling is exact in binary floating point, so ``(2 W) x + 2 b`` equals
+    ``2 (W x + b)`` bit for bit and the twin's outputs do not change, while one pass over
+    the activations (and its allocation) is saved. The input is the fresh output of that
+    linear layer, which nothing else reads, so it is overwritten.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid_(x).mul_(2.0).sub_(1.0)
+
+
+def _fast_activations(module: nn.Module, uses: collections.Counter | None = None) -> None:
+    """Replace every ``nn.Tanh`` of ``module`` by a sigmoid form, in place.
+
+    In an ``nn.Sequential``, a ``Tanh`` right after an ``nn.Linear`` becomes
+    :class:`_PrescaledSigmoidTanh` with that layer's weights doubled; any other ``Tanh``
+    becomes :class:`_SigmoidTanh`.
+    """
+    if uses is None:  # how often each layer is called: a shared layer is not rescaled
+        uses = collections.Counter(id(m) for _, m in module.named_modules(remove_duplicate=False))
+    children = list(module.named_children())
+    for i, (name, child) in enumerate(children):
         if type(child) is nn.Tanh:
-            setattr(module, name, _SigmoidTanh())
+            before = children[i - 1][1] if i else None
+            if (
+                isinstance(module, nn.Sequential)
+                and type(before) is nn.Linear
+                and uses[id(before)] == 1
+            ):
+                with torch.no_grad():
+                    before.weight.mul_(2.0)
+                    if before.bias is not None:
+                        before.bias.mul_(2.0)
+                setattr(module, name, _PrescaledSigmoidTanh())
+            else:
+                setattr(module, name, _SigmoidTanh())
         else:
-            _fast_activations(child)
+            _fast_activations(child, uses)
 
 
 def _disable_float64(module: nn.Module) -> None:
@@ -405,7 +466,7 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         check_is_fitted(self, "module_")
         return self._validate_predict_data(X)
 
-    def _forward(self, X: np.ndarray) -> torch.Tensor:
+    def _forward(self, X: np.ndarray, precision: str = "float64") -> torch.Tensor:
         """Network outputs for validated inputs, computed in batches, returned on CPU.
 
         The network is evaluated in float64 (:func:`prediction_network`), so an output
@@ -415,14 +476,21 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         cannot run in float64 (one that makes float32 tensors itself) is evaluated in
         float32 with a warning; so is every network on MPS, which has no float64.
 
+        ``precision="float32"`` evaluates a float32 twin instead, in larger batches (the
+        fast path for throughput: outputs move by ~1e-7 relative with the batch).
+
         Returns
         -------
         torch.Tensor
-            Outputs on the CPU, float64 (float32 on MPS and for such networks).
+            Outputs on the CPU, float64 (float32 with ``precision="float32"``, on MPS and
+            for such networks).
         """
         check_is_fitted(self, "module_")
         inputs = self._encode_input(X)
         self.module_.eval()
+        if precision == "float32":
+            fast = prediction_network(self.module_, self.device_, "float32")
+            return self._batched_outputs(fast, inputs, FAST_PREDICT_BATCH_SIZE)
         network = prediction_network(self.module_, self.device_)
         if network is self.module_:
             return self._batched_outputs(network, inputs)
@@ -441,12 +509,14 @@ class BaseNeuralEstimator(PersistenceMixin, BaseEstimator):
         )
         return outputs
 
-    def _batched_outputs(self, network: nn.Module, inputs: torch.Tensor) -> torch.Tensor:
-        """``network(inputs)`` in batches of :data:`PREDICT_BATCH_SIZE`, on the CPU."""
+    def _batched_outputs(
+        self, network: nn.Module, inputs: torch.Tensor, batch_size: int = PREDICT_BATCH_SIZE
+    ) -> torch.Tensor:
+        """``network(inputs)`` in batches of ``batch_size``, on the CPU."""
         outputs = []
         with torch.no_grad():
-            for start in range(0, len(inputs), PREDICT_BATCH_SIZE):
-                batch = inputs[start : start + PREDICT_BATCH_SIZE].to(self.device_)
+            for start in range(0, len(inputs), batch_size):
+                batch = inputs[start : start + batch_size].to(self.device_)
                 outputs.append(network(batch).cpu())
         return torch.cat(outputs)
 

@@ -16,8 +16,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import validate_data
 from torch import nn
 
-from crsbi.core.base import BaseNeuralEstimator
+from crsbi.core.base import PRECISIONS, BaseNeuralEstimator
 from crsbi.core.nn import MLP
+from crsbi.core.validation import check_option
 
 __all__ = ["NeuralClassifier", "NeuralRegressor"]
 
@@ -140,21 +141,26 @@ callbacks, verbose
         total = ((target - target.mean(0)) ** 2).sum(0).clamp_min(1e-12)
         return {"r2": float((1 - residual / total).mean())}
 
-    def predict(self, X: Any) -> np.ndarray:
+    def predict(self, X: Any, *, precision: str = "float64") -> np.ndarray:
         """Predict targets.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Inputs.
+        precision : {"float64", "float32"}, default="float64"
+            Arithmetic of the network. ``"float64"`` gives outputs independent of the
+            batch (to ~1e-16); ``"float32"`` is 2-3x faster on the CPU, with outputs that
+            move by ~1e-7 relative with the batch and the CPU.
 
         Returns
         -------
         ndarray of shape (n_samples,) or (n_samples, n_outputs)
             Predictions in the units of the training targets (1-D when ``y`` was 1-D).
         """
+        check_option(precision, "precision", type(self).__name__, PRECISIONS)
         X = self._prepare_predict(X)
-        out = self._forward(X).numpy().astype(np.float64)
+        out = self._forward(X, precision).numpy().astype(np.float64)
         out = out * self.target_scale_ + self.target_mean_
         return out[:, 0] if self._y_1d else out
 

@@ -16,6 +16,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from crsbi.core import MLP
+from crsbi.core.base import _SigmoidTanh
 from crsbi.core.neural import NeuralClassifier, NeuralRegressor
 
 FAST = dict(max_epochs=5, random_state=0, verbose=0, device="cpu")
@@ -244,8 +245,53 @@ def test_the_float64_network_evaluates_tanh_to_rounding(rng):
     with torch.no_grad():
         np.testing.assert_allclose(twin(x).numpy(), net(x).numpy(), rtol=0, atol=1e-14)
     grid = torch.linspace(-40.0, 40.0, 100_001, dtype=torch.float64)
-    fast = next(m for m in twin.modules() if type(m).__name__ == "_SigmoidTanh")
-    assert float((fast(grid) - torch.tanh(grid)).abs().max()) <= 5e-16
+    assert float((_SigmoidTanh()(grid) - torch.tanh(grid)).abs().max()) <= 5e-16
+
+
+def _plain_sigmoid_twin(module: nn.Module) -> nn.Module:
+    """A float64 copy with every nn.Tanh replaced by 2 sigmoid(2x) - 1, nothing rescaled."""
+    twin = copy.deepcopy(module).double().eval()
+    for parent in list(twin.modules()):
+        for name, child in list(parent.named_children()):
+            if type(child) is nn.Tanh:
+                setattr(parent, name, _SigmoidTanh())
+    return twin
+
+
+def test_folding_the_factor_two_into_the_linear_layer_is_exact(rng):
+    """After a Linear, the twin doubles the layer's weights instead of its output (one pass
+    fewer): doubling is exact in binary floating point, so outputs agree bit for bit."""
+    from crsbi.core.base import prediction_network
+
+    net = MLP(3, 2, hidden_sizes=(32, 32), activation="tanh")
+    twin = prediction_network(net, "cpu")
+    assert [type(m).__name__ for m in twin.modules()].count("_PrescaledSigmoidTanh") == 2
+    x = torch.from_numpy(rng.normal(scale=5.0, size=(2000, 3)))
+    with torch.no_grad():
+        np.testing.assert_array_equal(twin(x).numpy(), _plain_sigmoid_twin(net)(x).numpy())
+    # a layer called twice must not be rescaled (it also feeds a layer without tanh)
+    shared = nn.Linear(4, 4)
+    tied = nn.Sequential(shared, nn.Tanh(), shared)
+    tied_twin = prediction_network(tied, "cpu")
+    assert "_PrescaledSigmoidTanh" not in [type(m).__name__ for m in tied_twin.modules()]
+    x = torch.from_numpy(rng.normal(size=(50, 4)))
+    with torch.no_grad():
+        np.testing.assert_allclose(
+            tied_twin(x).numpy(), copy.deepcopy(tied).double()(x).numpy(), rtol=0, atol=1e-14
+        )
+
+
+def test_float32_precision_is_within_float32_rounding(regression):
+    X, y = regression
+    reg = NeuralRegressor(max_epochs=20, lr=1e-2, random_state=0, verbose=0).fit(X, y)
+    exact = reg.predict(X)
+    fast = reg.predict(X, precision="float32")
+    assert fast.dtype == np.float64 and fast.shape == exact.shape
+    # float32 rounding (2^-24 = 6e-8 per operation) over a few hundred operations
+    np.testing.assert_allclose(fast, exact, rtol=0, atol=1e-5 * np.abs(exact).max())
+    assert not np.array_equal(fast, exact)  # it did run in float32
+    with pytest.raises(ValueError, match="precision"):
+        reg.predict(X, precision="float16")
 
 
 class Float32Only(nn.Module):
