@@ -180,7 +180,14 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--report-name", default="table2")
     parser.add_argument("--studies", action="store_true", help="saliency, blur, flattened power")
+    parser.add_argument(
+        "--roll",
+        action="store_true",
+        help="CNN with random periodic shifts (roll_augmentation); needs --tile = --resolution",
+    )
     args = parser.parse_args()
+    if args.roll and args.tile != args.resolution:
+        parser.error("--roll needs whole periodic maps: --tile must equal --resolution")
 
     tiles, y, runs = load_tiles(args)
     log10 = preprocess_tiles(tiles, "log")
@@ -206,6 +213,7 @@ def main() -> None:
             max_epochs=args.epochs,
             patience=args.patience,
             validation_fraction=0.1,
+            roll_augmentation=args.roll,
             random_state=fold,
             verbose=0,
         ).fit(full[train], y[train])
@@ -255,11 +263,15 @@ def main() -> None:
         "each fold tests on independent runs. Per-class columns are one-vs-rest accuracies "
         "(chance level 80 % for 'never this class'); the confusion rows count test tiles "
         "(true class per row, predicted class per column, all folds). CNN: "
-        "TransportClassifier defaults (AdamW 1e-3, flips), "
+        "TransportClassifier defaults (AdamW 1e-3, flips"
+        + (", random periodic shifts" if args.roll else "")
+        + "), "
         f"{args.epochs} epochs at most, patience {args.patience}, 10 % validation split. "
         "Logistic regressions: standardised features, C = 1. "
         f"Command: python benchmarks/maps/bench_table2.py --runs {args.runs} --t-end "
-        f"{args.t_end:g} --tile {args.tile} --epochs {args.epochs} --patience {args.patience}."
+        f"{args.t_end:g} --tile {args.tile} --epochs {args.epochs} --patience {args.patience}"
+        + (" --roll" if args.roll else "")
+        + "."
     )
     write_report(args.report_name, rows, results=RESULTS, notes=notes)
     if args.studies:

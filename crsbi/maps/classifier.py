@@ -31,7 +31,7 @@ from torch import nn
 
 from crsbi.core.base import BaseNeuralEstimator
 from crsbi.maps._spectral_toys import make_spectral_cubes, make_spectral_images
-from crsbi.maps.cnn import RandomFlip2d, TransportCNN
+from crsbi.maps.cnn import RandomFlip2d, RandomRoll2d, TransportCNN
 
 __all__ = [
     "ClassificationTable",
@@ -42,6 +42,9 @@ __all__ = [
 ]
 
 _FLOATS = [np.float64, np.float32]
+
+#: Augmentation modules put in front of the network in training (identities at prediction).
+_AUGMENTATIONS = (RandomFlip2d, RandomRoll2d)
 
 _TABULAR_CHECKS: tuple[str, ...] = (
     "check_classifier_data_not_an_array",
@@ -95,6 +98,10 @@ class TransportClassifier(ClassifierMixin, BaseNeuralEstimator):
     flip_augmentation : bool, default=True
         Flip each training image at random (p = 1/2 per axis, redrawn every batch); off at
         prediction time.
+    roll_augmentation : bool, default=False
+        Shift each training image cyclically by random offsets along both axes (redrawn every
+        batch, :class:`~crsbi.maps.cnn.RandomRoll2d`); off at prediction time. A symmetry of
+        maps of a whole periodic box only: leave it off for tiles cut from a map.
     temperature_scaling : bool, default=False
         After training, fit a softmax temperature on the validation split (Guo et al. 2017;
         the paper's footnote 4). Needs ``validation_fraction > 0``. Calibrating on a separate
@@ -120,7 +127,8 @@ callbacks, verbose
         0.1 and 99.9 percentiles of the training pixel values (for the out-of-range warning).
     module_, history_, n_iter_, best_epoch_, device_
         See :class:`crsbi.core.base.BaseNeuralEstimator`; ``module_`` is
-        ``Sequential(RandomFlip2d, network)`` with ``flip_augmentation=True``.
+        ``Sequential(RandomRoll2d, RandomFlip2d, network)`` with the augmentations on (each
+        present only when its option is).
 
     Examples
     --------
@@ -140,6 +148,7 @@ callbacks, verbose
         *,
         image_shape: tuple[int, int] | None = None,
         flip_augmentation: bool = True,
+        roll_augmentation: bool = False,
         temperature_scaling: bool = False,
         module: Any = None,
         module_kwargs: dict | None = None,
@@ -160,6 +169,7 @@ callbacks, verbose
     ) -> None:
         self.image_shape = image_shape
         self.flip_augmentation = flip_augmentation
+        self.roll_augmentation = roll_augmentation
         self.temperature_scaling = temperature_scaling
         self.module = module
         self.module_kwargs = module_kwargs
@@ -316,9 +326,9 @@ callbacks, verbose
 
     def _build_module(self, X: np.ndarray, y: np.ndarray) -> nn.Module:
         network = super()._build_module(X, y)
-        if self.flip_augmentation:
-            return nn.Sequential(RandomFlip2d(0.5), network)
-        return network
+        augment = [RandomRoll2d()] if self.roll_augmentation else []
+        augment += [RandomFlip2d(0.5)] if self.flip_augmentation else []
+        return nn.Sequential(*augment, network) if augment else network
 
     def _encode_input(self, X: np.ndarray) -> torch.Tensor:
         images = np.require(X, dtype=np.float32, requirements=["C"])
@@ -355,11 +365,12 @@ callbacks, verbose
         self
             The fitted classifier.
         """
-        if not isinstance(self.flip_augmentation, (bool, np.bool_)):
-            raise TypeError(
-                "The 'flip_augmentation' parameter of TransportClassifier must be a bool. "
-                f"Got {self.flip_augmentation!r} instead."
-            )
+        for name in ("flip_augmentation", "roll_augmentation"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(
+                    f"The '{name}' parameter of TransportClassifier must be a bool. "
+                    f"Got {getattr(self, name)!r} instead."
+                )
         if self.temperature_scaling and not self.validation_fraction:
             raise ValueError(
                 "temperature_scaling=True fits the temperature on the validation split; set "
@@ -481,8 +492,8 @@ callbacks, verbose
     def network_(self) -> nn.Module:
         """The trained CNN without the augmentation wrapper."""
         module = self.module_
-        if isinstance(module, nn.Sequential) and isinstance(module[0], RandomFlip2d):
-            return module[1]
+        if isinstance(module, nn.Sequential) and isinstance(module[0], _AUGMENTATIONS):
+            return module[-1]
         return module
 
     def _expected_failed_checks(self) -> dict[str, str]:

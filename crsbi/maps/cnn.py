@@ -1,8 +1,8 @@
 """Small convolutional networks for single-channel images (Bustard and Wu 2024).
 
 :class:`TransportCNN` is the paper's classifier of gas density slices; :class:`RandomFlip2d`
-is the flip augmentation, a module that acts only in training mode so it can sit in front of
-any network trained by the shared training loop.
+and :class:`RandomRoll2d` are the flip and periodic-shift augmentations, modules that act only
+in training mode so they can sit in front of any network trained by the shared training loop.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from torch import nn
 
 from crsbi.core.nn import activation_layer
 
-__all__ = ["RandomFlip2d", "TransportCNN", "count_parameters"]
+__all__ = ["RandomFlip2d", "RandomRoll2d", "TransportCNN", "count_parameters"]
 
 
 def count_parameters(module: nn.Module, *, trainable_only: bool = True) -> int:
@@ -193,3 +193,40 @@ class RandomFlip2d(nn.Module):
         x = torch.where(flip_w, x.flip(-1), x)
         flip_h = (torch.rand(shape, device=x.device) < self.p).expand_as(x)
         return torch.where(flip_h, x.flip(-2), x)
+
+
+class RandomRoll2d(nn.Module):
+    """Random cyclic shifts of each image along both axes, in training mode only.
+
+    Every image of a batch is rolled by its own offsets, drawn uniformly from ``0 .. H - 1``
+    and ``0 .. W - 1``: an exact symmetry of maps of a whole **periodic** box (the statistics
+    of homogeneous turbulence do not depend on the origin), which multiplies the distinct
+    training images by ``H * W``. Tiles cut from a larger map are not periodic: rolling them
+    makes seams. In evaluation mode the module is the identity. Draws come from torch's
+    global generator (seed it, e.g. with :func:`crsbi.core.seeded_torch`).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from crsbi.maps.cnn import RandomRoll2d
+    >>> roll = RandomRoll2d().train()
+    >>> x = torch.arange(9.0).reshape(1, 1, 3, 3)
+    >>> sorted(roll(x).flatten().tolist()) == x.flatten().tolist()  # a permutation
+    True
+    >>> torch.equal(roll.eval()(x), x)
+    True
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Roll a batch of shape (batch, ..., H, W) at random (training mode only)."""
+        if not self.training:
+            return x
+        height, width = x.shape[-2], x.shape[-1]
+        batch = x.shape[0]
+        lead = (batch,) + (1,) * (x.dim() - 3)
+        shift_h = torch.randint(height, (batch,), device=x.device)
+        shift_w = torch.randint(width, (batch,), device=x.device)
+        rows = (torch.arange(height, device=x.device)[None, :] - shift_h[:, None]) % height
+        cols = (torch.arange(width, device=x.device)[None, :] - shift_w[:, None]) % width
+        x = x.gather(-2, rows.reshape(*lead, height, 1).expand_as(x))
+        return x.gather(-1, cols.reshape(*lead, 1, width).expand_as(x))

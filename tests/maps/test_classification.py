@@ -104,6 +104,17 @@ def test_flip_augmentation_only_in_training(spectral_task):
     assert torch.equal(model.module_(x), model.network_(x))
 
 
+def test_roll_augmentation_sits_in_front_and_is_off_at_prediction(one_torch_thread):
+    X, y = make_spectral_images(40, slopes=SLOPES, size=16, random_state=1)
+    params = {**FAST, "max_epochs": 2, "module_kwargs": {"channels": (4,)}}
+    model = TransportClassifier(roll_augmentation=True, **params).fit(X, y)
+    names = [type(m).__name__ for m in model.module_]
+    assert names == ["RandomRoll2d", "RandomFlip2d", "TransportCNN"]
+    x = torch.randn(3, 1, 16, 16)
+    model.module_.eval()
+    assert torch.equal(model.module_(x), model.network_(x))
+
+
 def _nll(proba, y, classes):
     index = np.searchsorted(classes, y)
     return -np.mean(np.log(proba[np.arange(len(y)), index]))
@@ -177,6 +188,8 @@ def test_bad_inputs_raise_clear_errors(spectral_task):
         TransportClassifier(**FAST).fit(X[:5], ["a"] * 5)
     with pytest.raises(TypeError, match="flip_augmentation"):
         TransportClassifier(flip_augmentation="yes").fit(X[:6], y[:6])
+    with pytest.raises(TypeError, match="roll_augmentation"):
+        TransportClassifier(roll_augmentation=1).fit(X[:6], y[:6])
 
 
 def test_shape_guards_name_the_expected_images(spectral_task):

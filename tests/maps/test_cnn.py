@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from crsbi.maps.cnn import RandomFlip2d, TransportCNN, count_parameters
+from crsbi.maps.cnn import RandomFlip2d, RandomRoll2d, TransportCNN, count_parameters
 
 
 def _expected_parameters(channels, n_classes, pool=4, in_channels=1):
@@ -77,3 +77,25 @@ def test_random_flip_frequencies():
     assert np.allclose(counts, 0.25, atol=0.035)
     # images are permuted, never altered in content
     assert torch.equal(out.sum((1, 2, 3)), x.sum((1, 2, 3)))
+
+
+def test_random_roll_is_a_cyclic_shift_with_uniform_offsets():
+    torch.manual_seed(0)
+    n, h, w = 6000, 3, 4
+    x = torch.arange(float(h * w)).reshape(1, 1, h, w).repeat(n, 1, 1, 1)
+    roll = RandomRoll2d()
+    assert torch.equal(roll.eval()(x), x)
+    out = roll.train()(x)
+    # each output is torch.roll of the input by the offsets its corner reveals
+    corner = out[:, 0, 0, 0].long()
+    shift_h, shift_w = (-(corner // w)) % h, (-(corner % w)) % w
+    for i in range(0, n, 997):
+        expected = torch.roll(x[i], (int(shift_h[i]), int(shift_w[i])), dims=(-2, -1))
+        assert torch.equal(out[i], expected)
+    # offsets uniform over the h * w states: binomial se sqrt(p (1 - p) / n) = 0.0034, 5 sigma
+    counts = np.bincount(corner.numpy(), minlength=h * w) / n
+    assert np.allclose(counts, 1 / (h * w), atol=0.017)
+    # a (batch, channels, H, W) batch rolls all channels of an image together
+    two = torch.stack([x[:50, 0], -x[:50, 0]], dim=1)
+    rolled = roll(two)
+    assert torch.equal(rolled[:, 1], -rolled[:, 0])
